@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building and testing FineTuneAgent needs on Debian/Ubuntu, and only what is
+# missing. As root it installs; otherwise it prints the exact command to run.
+#   libtorch-dev        libtorch 1.13 (C++ PyTorch): tensors, autograd, c10d
+#   libopenblas0-openmp fast float32 matmul (Debian's default reference BLAS is ~15x slower)
+#   libgloo-dev         Gloo collectives for CPU data-parallel training
+#   cmake g++           to build the native shim libfta_torch.so
+set -euo pipefail
+
+packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++)
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if ! command -v dotnet >/dev/null 2>&1; then
+    echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)." >&2
+    exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all native dependencies present (${packages[*]})."
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    echo "setup: installed ${missing[*]}"
+else
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi

@@ -1,0 +1,91 @@
+using FineTuneAgent.Torch.Interop;
+using static FineTuneAgent.Torch.torch;
+using static FineTuneAgent.Torch.torch.optim;
+
+namespace FineTuneAgent.Torch.Modules;
+
+/// <summary>
+/// Adam with decoupled weight decay (Loshchilov and Hutter), as torch.optim.AdamW: state
+/// exp_avg and exp_avg_sq in the parameter's dtype, bias-corrected step. Each group's
+/// update runs in one native call.
+/// </summary>
+public sealed class AdamW : Optimizer
+{
+    private readonly bool _amsgrad;
+    private readonly bool _maximize;
+
+    internal AdamW(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize)
+    {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "Invalid learning rate");
+        if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), eps, "Invalid epsilon value");
+        if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "Invalid beta parameter at index 0");
+        if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "Invalid beta parameter at index 1");
+        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), weight_decay, "Invalid weight_decay value");
+        _amsgrad = amsgrad;
+        _maximize = maximize;
+        var defaults = new Dictionary<string, double> { ["lr"] = lr, ["beta1"] = beta1, ["beta2"] = beta2, ["eps"] = eps, ["weight_decay"] = weight_decay };
+        foreach (var g in groups)
+        {
+            g.FillDefaults(defaults);
+            AddGroup(g);
+        }
+    }
+
+    public override unsafe void step()
+    {
+        using var _ = no_grad();
+        foreach (var group in ParamGroups)
+        {
+            var ps = new List<Tensor?>();
+            var grads = new List<Tensor?>();
+            var avgs = new List<Tensor?>();
+            var sqs = new List<Tensor?>();
+            var maxSqs = new List<Tensor?>();
+            var steps = new List<long>();
+            try
+            {
+                foreach (var p in group.Parameters)
+                {
+                    var g = p.grad;
+                    if (g is null)
+                        continue;
+                    var s = StateOf(p);
+                    if (!s.Tensors.ContainsKey("exp_avg"))
+                    {
+                        s.Tensors["exp_avg"] = zeros_like(p).DetachFromDisposeScope();
+                        s.Tensors["exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
+                        if (_amsgrad)
+                            s.Tensors["max_exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
+                    }
+                    s.Step++;
+                    ps.Add(p);
+                    grads.Add(g);
+                    avgs.Add(s.Tensors["exp_avg"]);
+                    sqs.Add(s.Tensors["exp_avg_sq"]);
+                    maxSqs.Add(_amsgrad ? s.Tensors["max_exp_avg_sq"] : null);
+                    steps.Add(s.Step);
+                }
+                if (ps.Count == 0)
+                    continue;
+                using var hp = new HandleArray(ps);
+                using var hg = new HandleArray(grads);
+                using var ha = new HandleArray(avgs);
+                using var hs = new HandleArray(sqs);
+                using var hm = new HandleArray(maxSqs);
+                var stepArray = steps.ToArray();
+                var o = group.Options;
+                fixed (IntPtr* pp = hp.Pointers, pg = hg.Pointers, pa = ha.Pointers, psq = hs.Pointers, pm = hm.Pointers)
+                fixed (long* pst = stepArray)
+                {
+                    Status.Check(OptimInterop.fta_optim_adamw_step(pp, pg, pa, psq, _amsgrad ? pm : null, pst, ps.Count,
+                        o["lr"], o["beta1"], o["beta2"], o["eps"], o["weight_decay"], _amsgrad ? 1 : 0, _maximize ? 1 : 0));
+                }
+            }
+            finally
+            {
+                foreach (var g in grads)
+                    g?.Dispose();
+            }
+        }
+    }
+}
