@@ -50,6 +50,9 @@ public static partial class torch
 
     public static Device device(DeviceType type, int index = -1) => new(type, index);
 
+    /// <summary>Opens a dispose scope on this thread (see <see cref="DisposeScope"/>).</summary>
+    public static DisposeScope NewDisposeScope() => new();
+
     /// <summary>Sets libtorch's intra-op thread count (default: every core, or FTA_NUM_THREADS).</summary>
     public static void set_num_threads(int threads) => Status.Check(RuntimeInterop.fta_runtime_set_num_threads(threads));
 
