@@ -120,8 +120,8 @@ public static partial class torch
         return Finish(t, dtype, device, requires_grad);
     }
 
-    public static Tensor tensor<T>(T[] values, long[]? shape = null, ScalarType? dtype = null, Device? device = null, bool requires_grad = false)
-        where T : unmanaged => tensor<T>(values.AsSpan(), shape ?? [], dtype, device, requires_grad);
+    public static Tensor tensor<T>(T[] values, ReadOnlySpan<long> shape = default, ScalarType? dtype = null, Device? device = null, bool requires_grad = false)
+        where T : unmanaged => tensor<T>(values.AsSpan(), shape, dtype, device, requires_grad);
 
     public static Tensor tensor<T>(T[,] values, ScalarType? dtype = null, Device? device = null, bool requires_grad = false)
         where T : unmanaged

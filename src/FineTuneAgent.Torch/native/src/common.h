@@ -112,8 +112,15 @@ inline at::Device device(int32_t type, int32_t index) {
     return at::Device(static_cast<c10::DeviceType>(type), static_cast<c10::DeviceIndex>(index));
 }
 
-inline at::TensorOptions options(int32_t dtype_code, int32_t device_type, int32_t device_index, bool requires_grad) {
-    return at::TensorOptions().dtype(dtype(dtype_code)).device(device(device_type, device_index)).requires_grad(requires_grad);
+// ATen factories ignore requires_grad in TensorOptions (torch:: factories apply it afterwards),
+// so creation exports pass it to leaf() instead.
+inline at::TensorOptions options(int32_t dtype_code, int32_t device_type, int32_t device_index) {
+    return at::TensorOptions().dtype(dtype(dtype_code)).device(device(device_type, device_index));
+}
+
+inline at::Tensor leaf(at::Tensor t, bool requires_grad) {
+    if (requires_grad) t.set_requires_grad(true);
+    return t;
 }
 
 inline std::vector<at::Tensor> tensors(const fta_tensor* handles, int64_t n) {

@@ -18,6 +18,16 @@ void set_error(const char* message) { last_error = message ? message : ""; }
 
 using namespace fta;
 
+#ifndef FTA_WITH_CUDA
+namespace {
+[[noreturn]] void throw_no_cuda(int32_t device_index) {
+    throw NotSupported("cuda:" + std::to_string(device_index) +
+                       " requested, but the native shim was built against a libtorch without CUDA; "
+                       "set TORCH_DIR to a CUDA build of libtorch and rebuild");
+}
+}  // namespace
+#endif
+
 // The message of the last failed call on this thread; valid until the next failure on it.
 FTA_EXPORT fta_status fta_error_message(const char** out) {
     return guard([&] { *out = last_error.c_str(); });
@@ -113,7 +123,7 @@ FTA_EXPORT fta_status fta_cuda_memory_info(int32_t device_index, int64_t* alloca
         *total = static_cast<int64_t>(t);
         *free_bytes = static_cast<int64_t>(f);
 #else
-        throw NotSupported("this libtorch build has no CUDA support (device " + std::to_string(device_index) + ")");
+        throw_no_cuda(device_index);
 #endif
     });
 }
@@ -130,7 +140,7 @@ FTA_EXPORT fta_status fta_cuda_device_properties(int32_t device_index, const cha
         *major = prop.major;
         *minor = prop.minor;
 #else
-        throw NotSupported("this libtorch build has no CUDA support (device " + std::to_string(device_index) + ")");
+        throw_no_cuda(device_index);
 #endif
     });
 }
@@ -140,7 +150,7 @@ FTA_EXPORT fta_status fta_cuda_synchronize(int32_t device_index) {
 #ifdef FTA_WITH_CUDA
         c10::cuda::device_synchronize();
 #else
-        throw NotSupported("this libtorch build has no CUDA support (device " + std::to_string(device_index) + ")");
+        throw_no_cuda(device_index);
 #endif
     });
 }

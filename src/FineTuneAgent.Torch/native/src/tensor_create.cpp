@@ -3,46 +3,46 @@
 
 using namespace fta;
 
-#define FTA_OPTS dtype_code, device_type, device_index, requires_grad != 0
+#define FTA_OPTS dtype_code, device_type, device_index
 
 FTA_EXPORT fta_status fta_tensor_empty(const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::empty(dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::empty(dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_zeros(const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::zeros(dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::zeros(dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_ones(const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::ones(dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::ones(dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_full(const int64_t* shape, int64_t ndim, fta_scalar value, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::full(dims(shape, ndim), S(value), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::full(dims(shape, ndim), S(value), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_rand(const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::rand(dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::rand(dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_randn(const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::randn(dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::randn(dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_randint(int64_t low, int64_t high, const int64_t* shape, int64_t ndim, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::randint(low, high, dims(shape, ndim), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::randint(low, high, dims(shape, ndim), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_arange(fta_scalar start, fta_scalar end, fta_scalar step, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::arange(S(start), S(end), S(step), options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::arange(S(start), S(end), S(step), options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_linspace(double start, double end, int64_t steps, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::linspace(start, end, steps, options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::linspace(start, end, steps, options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 FTA_EXPORT fta_status fta_tensor_eye(int64_t n, int64_t m, int32_t dtype_code, int32_t device_type, int32_t device_index, int32_t requires_grad, fta_tensor* out) {
-    return guard([&] { *out = wrap(at::eye(n, m, options(FTA_OPTS))); });
+    return guard([&] { *out = wrap(leaf(at::eye(n, m, options(FTA_OPTS)), requires_grad != 0)); });
 }
 
 // like: 0 empty, 1 zeros, 2 ones, 3 rand, 4 randn; same shape, dtype and device as t.

@@ -1,0 +1,191 @@
+using FineTuneAgent.Torch.Modules;
+
+namespace FineTuneAgent.Torch.Tests;
+
+/// <summary>Optimiser updates against the published algorithms computed by hand in C# doubles.</summary>
+public class OptimizerTests
+{
+    private static Parameter P(params double[] v) => new(tensor(v));
+
+    private static void SetGrad(Parameter p, params double[] g)
+    {
+        using var t = tensor(g);
+        p.grad = t;
+    }
+
+    /// <summary>AdamW as in Loshchilov and Hutter / torch.optim.AdamW, one parameter element.</summary>
+    private static double[] HandAdamW(double theta, double[] grads, double lr, double b1, double b2, double eps, double wd)
+    {
+        double m = 0, v = 0;
+        var history = new double[grads.Length];
+        for (var t = 1; t <= grads.Length; t++)
+        {
+            var g = grads[t - 1];
+            theta *= 1 - lr * wd;
+            m = b1 * m + (1 - b1) * g;
+            v = b2 * v + (1 - b2) * g * g;
+            var mHat = m / (1 - Math.Pow(b1, t));
+            var vHat = v / (1 - Math.Pow(b2, t));
+            theta -= lr * mHat / (Math.Sqrt(vHat) + eps);
+            history[t - 1] = theta;
+        }
+        return history;
+    }
+
+    [Fact]
+    public void AdamW_TwoSteps_MatchHandComputedUpdate()
+    {
+        using var p = P(1.0, -2.0);
+        using var opt = optim.AdamW([p], lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01);
+        var grads = new[] { new[] { 0.5, -1.5 }, new[] { 0.25, 3.0 } };
+        var expected0 = HandAdamW(1.0, [0.5, 0.25], 0.1, 0.9, 0.999, 1e-8, 0.01);
+        var expected1 = HandAdamW(-2.0, [-1.5, 3.0], 0.1, 0.9, 0.999, 1e-8, 0.01);
+        for (var step = 0; step < 2; step++)
+        {
+            SetGrad(p, grads[step]);
+            opt.step();
+            var got = p.data<double>();
+            Assert.Equal(expected0[step], got[0], 12);
+            Assert.Equal(expected1[step], got[1], 12);
+        }
+        // First step of Adam moves each weight by ~lr against the gradient's sign.
+        Assert.Equal(1.0 * (1 - 0.001) - 0.1, expected0[0], 6);
+    }
+
+    [Fact]
+    public void AdamW_ParamGroups_UseTheirOwnLearningRate()
+    {
+        using var a = P(1.0);
+        using var b = P(1.0);
+        using var opt = optim.AdamW([new optim.ParamGroup([a], lr: 0.1), new optim.ParamGroup([b], lr: 0.01, weight_decay: 0.0)], lr: 1.0, weight_decay: 0.5);
+        SetGrad(a, 1.0);
+        SetGrad(b, 1.0);
+        opt.step();
+        Assert.Equal(HandAdamW(1.0, [1.0], 0.1, 0.9, 0.999, 1e-8, 0.5)[0], a.data<double>()[0], 12);
+        Assert.Equal(HandAdamW(1.0, [1.0], 0.01, 0.9, 0.999, 1e-8, 0.0)[0], b.data<double>()[0], 12);
+        opt.ParamGroups[1].LearningRate = 0.0;
+        var before = b.data<double>()[0];
+        SetGrad(b, 1.0);
+        opt.step();
+        Assert.Equal(before, b.data<double>()[0]);
+    }
+
+    [Fact]
+    public void AdamW_ParameterWithoutGradient_IsLeftAlone()
+    {
+        using var a = P(1.0);
+        using var opt = optim.AdamW([a], lr: 0.1);
+        opt.step();
+        Assert.Equal(1.0, a.data<double>()[0]);
+    }
+
+    [Fact]
+    public void AdamW_StateDictRestore_ContinuesExactlyAsWithoutInterruption()
+    {
+        var grads = new[] { 0.3, -0.7, 1.1, 0.2 };
+        using var reference = P(0.5);
+        using var refOpt = optim.AdamW([reference], lr: 0.05);
+        foreach (var g in grads)
+        {
+            SetGrad(reference, g);
+            refOpt.step();
+        }
+
+        using var first = P(0.5);
+        Dictionary<string, Tensor> saved;
+        double weightAfterTwo;
+        using (var opt = optim.AdamW([first], lr: 0.05))
+        {
+            foreach (var g in grads.Take(2))
+            {
+                SetGrad(first, g);
+                opt.step();
+            }
+            saved = opt.state_dict();
+            weightAfterTwo = first.data<double>()[0];
+        }
+        Assert.Contains("state.0.exp_avg", saved.Keys);
+        Assert.Equal(2L, saved["state.0.step"].item<long>());
+
+        using var resumed = P(weightAfterTwo);
+        using (var opt = optim.AdamW([resumed], lr: 0.05))
+        {
+            opt.load_state_dict(saved);
+            foreach (var g in grads.Skip(2))
+            {
+                SetGrad(resumed, g);
+                opt.step();
+            }
+        }
+        foreach (var t in saved.Values)
+            t.Dispose();
+        Assert.Equal(reference.data<double>()[0], resumed.data<double>()[0], 14);
+    }
+
+    [Fact]
+    public void AdamW_LoadStateDict_UnknownKey_IsRejected()
+    {
+        using var a = P(1.0);
+        using var opt = optim.AdamW([a]);
+        using var t = tensor(1.0);
+        var e = Assert.Throws<ArgumentException>(() => opt.load_state_dict(new Dictionary<string, Tensor> { ["stat.0.exp_avg"] = t }));
+        Assert.Contains("stat.0.exp_avg", e.Message);
+    }
+
+    [Fact]
+    public void Sgd_MomentumAndWeightDecay_MatchHandComputation()
+    {
+        using var p = P(1.0);
+        using var opt = optim.SGD([p], lr: 0.1, momentum: 0.9, weight_decay: 0.1);
+        // PyTorch: d = g + wd*θ; buf = d (first) or 0.9*buf + d; θ -= lr*buf.
+        double theta = 1.0, buf = 0;
+        var grads = new[] { 1.0, -0.5, 0.25 };
+        for (var i = 0; i < grads.Length; i++)
+        {
+            SetGrad(p, grads[i]);
+            opt.step();
+            var d = grads[i] + 0.1 * theta;
+            buf = i == 0 ? d : 0.9 * buf + d;
+            theta -= 0.1 * buf;
+            Assert.Equal(theta, p.data<double>()[0], 12);
+        }
+    }
+
+    [Fact]
+    public void Sgd_Nesterov_MatchesHandComputation()
+    {
+        using var p = P(2.0);
+        using var opt = optim.SGD([p], lr: 0.5, momentum: 0.5, nesterov: true);
+        double theta = 2.0, buf = 0;
+        foreach (var (g, i) in new[] { 1.0, 1.0 }.Select((g, i) => (g, i)))
+        {
+            SetGrad(p, g);
+            opt.step();
+            buf = i == 0 ? g : 0.5 * buf + g;
+            theta -= 0.5 * (g + 0.5 * buf);
+            Assert.Equal(theta, p.data<double>()[0], 12);
+        }
+    }
+
+    [Fact]
+    public void ClipGradNorm_ScalesToMaxNorm_AndReturnsTheOriginalNorm()
+    {
+        using var a = P(0, 0);
+        using var b = P(0);
+        SetGrad(a, 3, 0);
+        SetGrad(b, 4);
+        var total = nn.utils.clip_grad_norm_([a, b], 1.0);
+        Assert.Equal(5.0, total, 10);
+        using var ga = a.grad!;
+        using var gb = b.grad!;
+        var coef = 1.0 / (5.0 + 1e-6);
+        Assert.Equal(3 * coef, ga.data<double>()[0], 10);
+        Assert.Equal(4 * coef, gb.data<double>()[0], 10);
+        var again = nn.utils.clip_grad_norm_([a, b], 10.0);
+        Assert.Equal(5.0 * coef, again, 8);
+        using var ga2 = a.grad!;
+        Assert.Equal(3 * coef, ga2.data<double>()[0], 10);   // under the limit: untouched
+        var inf = nn.utils.clip_grad_norm_([a, b], 100.0, double.PositiveInfinity);
+        Assert.Equal(4 * coef, inf, 10);
+    }
+}
