@@ -36,55 +36,40 @@ public sealed class AdamW : Optimizer
         using var _ = no_grad();
         foreach (var group in ParamGroups)
         {
-            var ps = new List<Tensor?>();
-            var grads = new List<Tensor?>();
+            using var batch = Gradients(group);
+            if (batch.Count == 0)
+                continue;
             var avgs = new List<Tensor?>();
             var sqs = new List<Tensor?>();
             var maxSqs = new List<Tensor?>();
-            var steps = new List<long>();
-            try
+            var steps = new long[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
             {
-                foreach (var p in group.Parameters)
+                var p = batch.Parameters[i];
+                var s = StateOf(p);
+                if (!s.Tensors.ContainsKey("exp_avg"))
                 {
-                    var g = p.grad;
-                    if (g is null)
-                        continue;
-                    var s = StateOf(p);
-                    if (!s.Tensors.ContainsKey("exp_avg"))
-                    {
-                        s.Tensors["exp_avg"] = zeros_like(p).DetachFromDisposeScope();
-                        s.Tensors["exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
-                        if (_amsgrad)
-                            s.Tensors["max_exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
-                    }
-                    s.Step++;
-                    ps.Add(p);
-                    grads.Add(g);
-                    avgs.Add(s.Tensors["exp_avg"]);
-                    sqs.Add(s.Tensors["exp_avg_sq"]);
-                    maxSqs.Add(_amsgrad ? s.Tensors["max_exp_avg_sq"] : null);
-                    steps.Add(s.Step);
+                    s.Tensors["exp_avg"] = zeros_like(p).DetachFromDisposeScope();
+                    s.Tensors["exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
+                    if (_amsgrad)
+                        s.Tensors["max_exp_avg_sq"] = zeros_like(p).DetachFromDisposeScope();
                 }
-                if (ps.Count == 0)
-                    continue;
-                using var hp = new HandleArray(ps);
-                using var hg = new HandleArray(grads);
-                using var ha = new HandleArray(avgs);
-                using var hs = new HandleArray(sqs);
-                using var hm = new HandleArray(maxSqs);
-                var stepArray = steps.ToArray();
-                var o = group.Options;
-                fixed (IntPtr* pp = hp.Pointers, pg = hg.Pointers, pa = ha.Pointers, psq = hs.Pointers, pm = hm.Pointers)
-                fixed (long* pst = stepArray)
-                {
-                    Status.Check(OptimInterop.fta_optim_adamw_step(pp, pg, pa, psq, _amsgrad ? pm : null, pst, ps.Count,
-                        o["lr"], o["beta1"], o["beta2"], o["eps"], o["weight_decay"], _amsgrad ? 1 : 0, _maximize ? 1 : 0));
-                }
+                steps[i] = ++s.Step;
+                avgs.Add(s.Tensors["exp_avg"]);
+                sqs.Add(s.Tensors["exp_avg_sq"]);
+                maxSqs.Add(_amsgrad ? s.Tensors["max_exp_avg_sq"] : null);
             }
-            finally
+            using var hp = new HandleArray(batch.Parameters);
+            using var hg = new HandleArray(batch.Grads);
+            using var ha = new HandleArray(avgs);
+            using var hs = new HandleArray(sqs);
+            using var hm = new HandleArray(maxSqs);
+            var o = group.Options;
+            fixed (IntPtr* pp = hp.Pointers, pg = hg.Pointers, pa = ha.Pointers, psq = hs.Pointers, pm = hm.Pointers)
+            fixed (long* pst = steps)
             {
-                foreach (var g in grads)
-                    g?.Dispose();
+                Status.Check(OptimInterop.fta_optim_adamw_step(pp, pg, pa, psq, _amsgrad ? pm : null, pst, batch.Count,
+                    o["lr"], o["beta1"], o["beta2"], o["eps"], o["weight_decay"], _amsgrad ? 1 : 0, _maximize ? 1 : 0));
             }
         }
     }

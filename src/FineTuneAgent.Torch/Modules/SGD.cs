@@ -32,44 +32,28 @@ public sealed class SGD : Optimizer
         using var _ = no_grad();
         foreach (var group in ParamGroups)
         {
-            var ps = new List<Parameter>();
-            var grads = new List<Tensor?>();
-            var bufs = new List<Tensor?>();
-            try
+            using var batch = Gradients(group);
+            if (batch.Count == 0)
+                continue;
+            var bufs = batch.Parameters
+                .Select(p => State.TryGetValue(p, out var s) && s.Tensors.TryGetValue("momentum_buffer", out var b) ? b : null)
+                .ToList();
+            using var hp = new HandleArray(batch.Parameters);
+            using var hg = new HandleArray(batch.Grads);
+            using var hb = new HandleArray(bufs);
+            var created = new IntPtr[batch.Count];
+            var o = group.Options;
+            fixed (IntPtr* pp = hp.Pointers, pg = hg.Pointers, pb = hb.Pointers, pc = created)
             {
-                foreach (var p in group.Parameters)
-                {
-                    var g = p.grad;
-                    if (g is null)
-                        continue;
-                    ps.Add(p);
-                    grads.Add(g);
-                    bufs.Add(State.TryGetValue(p, out var s) && s.Tensors.TryGetValue("momentum_buffer", out var b) ? b : null);
-                }
-                if (ps.Count == 0)
-                    continue;
-                using var hp = new HandleArray(ps);
-                using var hg = new HandleArray(grads);
-                using var hb = new HandleArray(bufs);
-                var created = new IntPtr[ps.Count];
-                var o = group.Options;
-                fixed (IntPtr* pp = hp.Pointers, pg = hg.Pointers, pb = hb.Pointers, pc = created)
-                {
-                    Status.Check(OptimInterop.fta_optim_sgd_step(pp, pg, pb, ps.Count, o["lr"], o["momentum"], o["dampening"], o["weight_decay"],
-                        _nesterov ? 1 : 0, _maximize ? 1 : 0, pc));
-                }
-                for (var i = 0; i < ps.Count; i++)
-                {
-                    var s = StateOf(ps[i]);
-                    s.Step++;
-                    if (created[i] != IntPtr.Zero)
-                        s.Tensors["momentum_buffer"] = new Tensor(created[i]).DetachFromDisposeScope();
-                }
+                Status.Check(OptimInterop.fta_optim_sgd_step(pp, pg, pb, batch.Count, o["lr"], o["momentum"], o["dampening"], o["weight_decay"],
+                    _nesterov ? 1 : 0, _maximize ? 1 : 0, pc));
             }
-            finally
+            for (var i = 0; i < batch.Count; i++)
             {
-                foreach (var g in grads)
-                    g?.Dispose();
+                var s = StateOf(batch.Parameters[i]);
+                s.Step++;
+                if (created[i] != IntPtr.Zero)
+                    s.Tensors["momentum_buffer"] = new Tensor(created[i]).DetachFromDisposeScope();
             }
         }
     }

@@ -34,6 +34,37 @@ public static partial class torch
                 return s;
             }
 
+            /// <summary>The group's parameters that have a gradient, with those gradients (disposed with the batch).</summary>
+            protected static GradientBatch Gradients(ParamGroup group)
+            {
+                var batch = new GradientBatch();
+                foreach (var p in group.Parameters)
+                {
+                    var g = p.grad;
+                    if (g is null)
+                        continue;
+                    batch.Parameters.Add(p);
+                    batch.Grads.Add(g);
+                }
+                return batch;
+            }
+
+            protected sealed class GradientBatch : IDisposable
+            {
+                public List<Parameter> Parameters { get; } = new();
+
+                public List<Tensor> Grads { get; } = new();
+
+                public int Count => Parameters.Count;
+
+                public void Dispose()
+                {
+                    foreach (var g in Grads)
+                        g.Dispose();
+                    Grads.Clear();
+                }
+            }
+
             /// <summary>Applies one update to every parameter that has a gradient.</summary>
             public abstract void step();
 
