@@ -5,9 +5,11 @@
 #   libopenblas0-openmp fast float32 matmul (Debian's default reference BLAS is ~15x slower)
 #   libgloo-dev         Gloo collectives for CPU data-parallel training
 #   cmake g++           to build the native shim libfta_torch.so
+#   python3-torch       plain PyTorch on the same libtorch: the independent reference in parity
+#                       tests and the peer in training benchmarks (run with /usr/bin/python3)
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++)
+packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3-torch)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -45,7 +45,7 @@ public sealed class DisposeScope : IDisposable
         return tensor;
     }
 
-    public void MoveToOuter(params torch.Tensor[] tensors)
+    public void MoveToOuter(IEnumerable<torch.Tensor> tensors)
     {
         foreach (var t in tensors)
             MoveToOuter(t);

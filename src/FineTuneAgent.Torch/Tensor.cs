@@ -44,7 +44,7 @@ public static partial class torch
         }
 
         /// <summary>Moves this tensor to the scope enclosing the current one (TorchSharp's name).</summary>
-        public Tensor MoveToOuterDisposeScope() => OwningScope is { } s ? s.MoveToOuter<Tensor>(this) : this;
+        public Tensor MoveToOuterDisposeScope() => OwningScope is { } s ? s.MoveToOuter(this) : this;
 
         /// <summary>Takes this tensor out of its dispose scope: the caller disposes it.</summary>
         public Tensor DetachFromDisposeScope() => OwningScope is { } s ? s.Detach(this) : this;

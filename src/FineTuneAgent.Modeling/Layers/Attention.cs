@@ -1,0 +1,107 @@
+using FineTuneAgent.Modeling.Config;
+using FineTuneAgent.Torch;
+using FineTuneAgent.Torch.Modules;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Modeling.Layers;
+
+/// <summary>
+/// Grouped-query self-attention as Qwen3Attention / LlamaAttention: projections, optional per-head
+/// q/k RMSNorm (Qwen3) before RoPE, keys and values shared by groups of query heads, softmax in
+/// float32, masked with the causal and padding mask.
+/// </summary>
+public sealed class Attention : nn.Module
+{
+    private readonly ModelConfig _config;
+    private readonly double _scaling;
+
+    public Attention(ModelConfig config, int layerIndex, ScalarType? dtype) : base(nameof(Attention))
+    {
+        _config = config;
+        LayerIndex = layerIndex;
+        _scaling = 1.0 / Math.Sqrt(config.HeadDim);
+        long h = config.HiddenSize, hd = config.HeadDim;
+        q_proj = new Linear(h, config.NumAttentionHeads * hd, config.AttentionBias, dtype: dtype);
+        k_proj = new Linear(h, config.NumKeyValueHeads * hd, config.AttentionBias, dtype: dtype);
+        v_proj = new Linear(h, config.NumKeyValueHeads * hd, config.AttentionBias, dtype: dtype);
+        o_proj = new Linear(config.NumAttentionHeads * hd, h, config.AttentionBias, dtype: dtype);
+        register_module("q_proj", q_proj);
+        register_module("k_proj", k_proj);
+        register_module("v_proj", v_proj);
+        register_module("o_proj", o_proj);
+        if (config.UseQkNorm)
+        {
+            q_norm = new RmsNorm(hd, config.RmsNormEps, dtype);
+            k_norm = new RmsNorm(hd, config.RmsNormEps, dtype);
+            register_module("q_norm", q_norm);
+            register_module("k_norm", k_norm);
+        }
+    }
+
+    public int LayerIndex { get; }
+
+    // Projections are settable so fine-tuning methods can wrap them (LoRA) in place.
+    public nn.Module<Tensor, Tensor> q_proj { get; private set; }
+    public nn.Module<Tensor, Tensor> k_proj { get; private set; }
+    public nn.Module<Tensor, Tensor> v_proj { get; private set; }
+    public nn.Module<Tensor, Tensor> o_proj { get; private set; }
+    public RmsNorm? q_norm { get; }
+    public RmsNorm? k_norm { get; }
+
+    /// <summary>x (B, S, H); cos/sin (B, S, hd); allowed (B, 1, S, T) bool → (B, S, H).</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        var shape = x.shape;
+        long b = shape[0], s = shape[1], hd = _config.HeadDim;
+        var q = q_proj.call(x).view(b, s, _config.NumAttentionHeads, hd);        // (B, S, nH, hd)
+        var k = k_proj.call(x).view(b, s, _config.NumKeyValueHeads, hd);        // (B, S, nKV, hd)
+        var v = v_proj.call(x).view(b, s, _config.NumKeyValueHeads, hd).transpose(1, 2);
+        if (q_norm is not null && k_norm is not null)
+        {
+            q = q_norm.call(q);
+            k = k_norm.call(k);
+        }
+        q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);                  // (B, nH, S, hd)
+        k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);                  // (B, nKV, S, hd)
+        if (cache is not null)
+            (k, v) = cache.Update(LayerIndex, k, v);                             // (B, nKV, T, hd)
+        var groups = _config.NumKeyValueGroups;
+        if (groups > 1)
+        {
+            k = k.repeat_interleave(groups, 1);                                  // (B, nH, T, hd)
+            v = v.repeat_interleave(groups, 1);
+        }
+        var scores = q.matmul(k.transpose(2, 3)) * _scaling;                      // (B, nH, S, T)
+        scores = scores.masked_fill(allowed.logical_not(), MinValue(scores.dtype));
+        var probs = scores.softmax(-1, ScalarType.Float32).to_type(q.dtype);
+        if (training && _config.AttentionDropout > 0)
+            probs = nn.functional.dropout(probs, _config.AttentionDropout, true);
+        var output = probs.matmul(v).transpose(1, 2).reshape(b, s, _config.NumAttentionHeads * hd);
+        return scope.MoveToOuter(o_proj.call(output));
+    }
+
+    /// <summary>torch.finfo(dtype).min: the additive mask value HF uses.</summary>
+    public static double MinValue(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float16 => -65504.0,
+        ScalarType.BFloat16 => -3.3895313892515355e38,
+        ScalarType.Float64 => double.MinValue,
+        _ => float.MinValue,
+    };
+
+    /// <summary>Replaces a projection (q_proj, k_proj, v_proj, o_proj) and returns the old module.</summary>
+    public nn.Module<Tensor, Tensor> ReplaceProjection(string name, nn.Module<Tensor, Tensor> module)
+    {
+        var old = (nn.Module<Tensor, Tensor>)replace_module(name, module);
+        switch (name)
+        {
+            case "q_proj": q_proj = module; break;
+            case "k_proj": k_proj = module; break;
+            case "v_proj": v_proj = module; break;
+            case "o_proj": o_proj = module; break;
+            default: throw new ArgumentException($"unknown projection {name}", nameof(name));
+        }
+        return old;
+    }
+}

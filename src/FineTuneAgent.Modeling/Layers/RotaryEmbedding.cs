@@ -1,0 +1,79 @@
+using FineTuneAgent.Modeling.Config;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Modeling.Layers;
+
+/// <summary>
+/// Rotary position embeddings in HF's half-split layout: dimension i turns with i + d/2 at angle
+/// position · inv_freq[i]. inv_freq follows the config's rope_scaling (default, linear, llama3).
+/// </summary>
+public sealed class RotaryEmbedding : IDisposable
+{
+    private readonly Tensor _invFreq;   // (d/2) float32
+
+    public RotaryEmbedding(ModelConfig config, Device? device = null)
+    {
+        var freqs = InverseFrequencies(config);
+        using var cpu = tensor(freqs.Select(f => (float)f).ToArray());
+        _invFreq = cpu.to(device ?? CPU).DetachFromDisposeScope();
+    }
+
+    /// <summary>inv_freq per rotated pair, in double, after rope scaling (FACTS §2.2, §3.3).</summary>
+    public static double[] InverseFrequencies(ModelConfig config)
+    {
+        var d = config.HeadDim;
+        var inv = new double[d / 2];
+        for (var i = 0; i < inv.Length; i++)
+            inv[i] = 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / d);
+        switch (config.RopeScaling)
+        {
+            case null:
+                return inv;
+            case { RopeType: "linear" } s:
+                return inv.Select(f => f / s.Factor).ToArray();
+            case { RopeType: "llama3" } s:
+                var lowFreqWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+                var highFreqWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                return inv.Select(f =>
+                {
+                    var wavelen = 2 * Math.PI / f;
+                    if (wavelen < highFreqWavelen)
+                        return f;
+                    if (wavelen > lowFreqWavelen)
+                        return f / s.Factor;
+                    var smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                    return (1 - smooth) * f / s.Factor + smooth * f;
+                }).ToArray();
+            default:
+                throw new ModelConfigException($"rope_scaling type \"{config.RopeScaling.RopeType}\" is not supported");
+        }
+    }
+
+    /// <summary>cos and sin of shape (B, S, d) for position ids (B, S), in the given dtype.</summary>
+    public (Tensor cos, Tensor sin) CosSin(Tensor positionIds, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var pos = positionIds.to_type(ScalarType.Float32).unsqueeze(-1);     // (B, S, 1)
+        var freqs = pos * _invFreq;                                           // (B, S, d/2)
+        var emb = cat([freqs, freqs], -1);                                    // (B, S, d)
+        var cos = emb.cos().to_type(dtype);
+        var sin = emb.sin().to_type(dtype);
+        return (scope.MoveToOuter(cos), scope.MoveToOuter(sin));
+    }
+
+    /// <summary>x·cos + rotate_half(x)·sin for x of shape (B, heads, S, d); cos/sin (B, S, d).</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var half = x.size(-1) / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var rotated = cat([-x2, x1], -1);
+        var c = cos.unsqueeze(1);
+        var s = sin.unsqueeze(1);
+        var result = x * c + rotated * s;
+        return scope.MoveToOuter(result);
+    }
+
+    public void Dispose() => _invFreq.Dispose();
+}

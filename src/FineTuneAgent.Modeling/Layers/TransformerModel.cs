@@ -1,0 +1,82 @@
+using FineTuneAgent.Modeling.Config;
+using FineTuneAgent.Torch.Modules;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Modeling.Layers;
+
+/// <summary>The decoder stack (HF's Qwen3Model / LlamaModel): embeddings, layers, final norm.</summary>
+public sealed class TransformerModel : nn.Module
+{
+    private readonly ModelConfig _config;
+    private readonly RotaryEmbedding _rotary;
+
+    public TransformerModel(ModelConfig config, ScalarType? dtype) : base(nameof(TransformerModel))
+    {
+        _config = config;
+        embed_tokens = new Embedding(config.VocabSize, config.HiddenSize, config.PadTokenId is { } p && p < config.VocabSize ? p : null, dtype: dtype);
+        layers = new ModuleList<DecoderLayer>();
+        for (var i = 0; i < config.NumHiddenLayers; i++)
+            layers.Add(new DecoderLayer(config, i, dtype));
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype);
+        register_module("embed_tokens", embed_tokens);
+        register_module("layers", layers);
+        register_module("norm", norm);
+        _rotary = new RotaryEmbedding(config);
+    }
+
+    public Embedding embed_tokens { get; }
+    public ModuleList<DecoderLayer> layers { get; }
+    public RmsNorm norm { get; }
+
+    /// <summary>
+    /// Hidden states (B, S, H) for input ids (B, S). attentionMask (B, P+S), 1 for real tokens,
+    /// covers cached and new positions; without position ids they are counted from the mask
+    /// (so left-padded rows start at 0) or from the cache length.
+    /// </summary>
+    public Tensor forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, Tensor? positionIds = null)
+    {
+        using var scope = NewDisposeScope();
+        var shape = inputIds.shape;
+        long b = shape[0], s = shape[1];
+        var past = cache?.Length ?? 0;
+        var total = past + s;
+        if (attentionMask is not null && !attentionMask.shape.SequenceEqual([b, total]))
+            throw new ArgumentException($"attention mask has shape [{string.Join(", ", attentionMask.shape)}], expected [{b}, {total}] (batch, cached + new positions)");
+
+        var positions = positionIds ?? PositionIds(attentionMask, b, past, s);
+        var hidden = embed_tokens.call(inputIds);
+        var (cos, sin) = _rotary.CosSin(positions, hidden.dtype);
+        var allowed = AllowedKeys(attentionMask, b, past, s);
+        foreach (var layer in layers)
+            hidden = layer.forward(hidden, cos, sin, allowed, cache);
+        return scope.MoveToOuter(norm.call(hidden));
+    }
+
+    private static Tensor PositionIds(Tensor? attentionMask, long b, long past, long s)
+    {
+        if (attentionMask is null)
+            return arange(past, past + s).unsqueeze(0).expand(b, s);
+        var counted = attentionMask.to_type(ScalarType.Int64).cumsum(-1) - 1;
+        return counted.clamp_min(0).narrow(1, past, s);
+    }
+
+    /// <summary>(B, 1, S, T) bool: query i may see key j when j ≤ past + i and key j is not padding.</summary>
+    private static Tensor AllowedKeys(Tensor? attentionMask, long b, long past, long s)
+    {
+        var total = past + s;
+        var queryPos = arange(past, total).unsqueeze(1);            // (S, 1)
+        var keyPos = arange(0L, total).unsqueeze(0);                // (1, T)
+        var causal = keyPos.le(queryPos);                           // (S, T)
+        if (attentionMask is null)
+            return causal.view(1, 1, s, total).expand(b, 1, s, total);
+        var keep = attentionMask.to_type(ScalarType.Bool).view(b, 1, 1, total);
+        return causal.view(1, 1, s, total).logical_and(keep);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _rotary.Dispose();
+        base.Dispose(disposing);
+    }
+}
