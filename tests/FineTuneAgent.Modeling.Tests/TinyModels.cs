@@ -24,6 +24,8 @@ internal static class TinyModels
         ["bos_token_id"] = 1,
         ["eos_token_id"] = 2,
         ["torch_dtype"] = "float32",
+        // Larger than HF's 0.02 so attention is far from uniform and positions (RoPE, masks) matter.
+        ["initializer_range"] = 0.3,
     };
 
     public static JsonObject LlamaJson(bool tied = false, bool llama3Rope = true) => new()
@@ -46,6 +48,7 @@ internal static class TinyModels
         ["bos_token_id"] = 1,
         ["eos_token_id"] = new JsonArray(2, 3),
         ["torch_dtype"] = "float32",
+        ["initializer_range"] = 0.3,
     };
 
     public static ModelConfig Parse(JsonObject json) => ModelConfigReader.Parse(json, "config.json");
