@@ -1,0 +1,86 @@
+using System.Runtime.Loader;
+using FineTuneAgent.Abstractions.Templates;
+using FineTuneAgent.Core.Plugins;
+using FineTuneAgent.Modeling.Config;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Core.Tests;
+
+public class PluginCatalogTests
+{
+    private static string PluginsFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    [Fact]
+    public void Load_BuiltPlugins_FindsBothTemplatesInTheirOwnContexts()
+    {
+        using var catalog = PluginCatalog.Load(PluginsFolder);
+        Assert.Empty(catalog.Failures);
+        var qwen = catalog.TemplateFor("qwen3");
+        var llama = catalog.TemplateFor("llama");
+        Assert.Equal("qwen3", qwen.Name);
+        Assert.Equal("llama", llama.Name);
+        // The plugin's types come from a collectible context, the contract from the host's.
+        Assert.True(AssemblyLoadContext.GetLoadContext(qwen.GetType().Assembly)!.IsCollectible);
+        Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(typeof(IModelTemplate).Assembly));
+    }
+
+    [Fact]
+    public void TemplateFor_UnknownModelType_ListsWhatIsLoaded()
+    {
+        using var catalog = PluginCatalog.Load(PluginsFolder);
+        var e = Assert.Throws<KeyNotFoundException>(() => catalog.TemplateFor("mistral"));
+        Assert.Contains("\"mistral\"", e.Message);
+        Assert.Contains("qwen3", e.Message);
+        Assert.Contains("llama", e.Message);
+    }
+
+    [Fact]
+    public void Load_BrokenPlugin_IsReportedAndTheOthersStillLoad()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"fta-plugins-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (var dir in Directory.GetDirectories(PluginsFolder))
+                CopyDirectory(dir, Path.Combine(folder, Path.GetFileName(dir)));
+            var broken = Path.Combine(folder, "FineTuneAgent.Templates.Broken");
+            Directory.CreateDirectory(broken);
+            File.WriteAllText(Path.Combine(broken, "FineTuneAgent.Templates.Broken.dll"), "not an assembly");
+            using var catalog = PluginCatalog.Load(folder);
+            var failure = Assert.Single(catalog.Failures);
+            Assert.Equal(broken, failure.Folder);
+            Assert.Equal(2, catalog.Templates.Count);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Templates_BuildTheirBuiltInSizes_AndMapEveryTensorToGguf()
+    {
+        using var catalog = PluginCatalog.Load(PluginsFolder);
+        foreach (var template in catalog.Templates)
+        {
+            var config = ModelConfigReader.Parse(template.BuiltInConfig("tiny"), $"{template.Name} tiny");
+            Assert.Contains(config.ModelType, template.ModelTypes);
+            using var model = template.BuildModel(config, ScalarType.Float32, initialize: true);
+            var names = model.state_dict().Keys.ToList();
+            Assert.All(names, n => Assert.NotNull(template.GgufTensorName(n)));
+            Assert.Equal(names.Count, names.Select(template.GgufTensorName).Distinct().Count());
+            Assert.All(template.DefaultLoraTargets, t => Assert.Contains(names, n => n.Contains($".{t}.", StringComparison.Ordinal)));
+        }
+        Assert.Equal("blk.3.attn_q_norm.weight", catalog.TemplateFor("qwen3").GgufTensorName("model.layers.3.self_attn.q_norm.weight"));
+        Assert.Equal("token_embd.weight", catalog.TemplateFor("llama").GgufTensorName("model.embed_tokens.weight"));
+        Assert.True(catalog.TemplateFor("llama").GgufPermutesQueryKey);
+        Assert.False(catalog.TemplateFor("qwen3").GgufPermutesQueryKey);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from))
+            File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+}
