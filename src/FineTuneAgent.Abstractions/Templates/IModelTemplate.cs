@@ -31,6 +31,12 @@ public interface IModelTemplate
 
     System.Text.Json.Nodes.JsonObject BuiltInConfig(string size);
 
+    /// <summary>generation_config.json for the built-in sizes, as the family's instruct checkpoints ship it.</summary>
+    System.Text.Json.Nodes.JsonObject BuiltInGenerationConfig();
+
+    /// <summary>The tokenizer the built-in sizes use (a folder name under the fetched tokenizers: "qwen3", "llama3").</summary>
+    string BuiltInTokenizer { get; }
+
     /// <summary>GGUF general.architecture ("llama", "qwen3").</summary>
     string GgufArchitecture { get; }
 
