@@ -10,6 +10,15 @@ public static class Program
         var root = new RootCommand("fta — FineTuneAgent: fine-tune Qwen3 and Llama models on this workstation and its peers.");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(GenerateCommand.Create());
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (UserError.IsUserError(e))
+        {
+            System.Console.Error.WriteLine($"fta: error: {e.Message}");
+            return 1;
+        }
     }
 }

@@ -1,0 +1,13 @@
+namespace FineTuneAgent.Console;
+
+/// <summary>
+/// Failures caused by what the user gave (a bad file, a wrong option, a model that does not
+/// load): reported as one clear line, not a stack trace. Anything else is a bug and keeps its trace.
+/// </summary>
+internal static class UserError
+{
+    public static bool IsUserError(Exception e) => e is ArgumentException or IOException or FormatException or KeyNotFoundException
+        or UnauthorizedAccessException or InvalidDataException
+        or FineTuneAgent.Modeling.Config.ModelConfigException or FineTuneAgent.Modeling.Checkpoints.CheckpointException
+        or FineTuneAgent.Torch.TorchException;
+}
