@@ -15,11 +15,11 @@ public static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Model folder (config.json + safetensors).", Required = true };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3." };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 32 };
-        var greedy = new Option<bool>("--greedy") { Description = "Pick the most likely token (default unless --temperature is given)." };
+        var greedy = new Option<bool>("--greedy") { Description = "Pick the most likely token (overrides generation_config.json's do_sample)." };
         var temperature = new Option<double?>("--temperature") { Description = "Sample with this temperature." };
-        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => 1.0 };
-        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0: all).", DefaultValueFactory = _ => 0 };
-        var repetition = new Option<double>("--repetition-penalty") { Description = "HF repetition penalty (1: off).", DefaultValueFactory = _ => 1.0 };
+        var topP = new Option<double?>("--top-p") { Description = "Nucleus sampling mass." };
+        var topK = new Option<int?>("--top-k") { Description = "Sample among the k most likely tokens (0: all)." };
+        var repetition = new Option<double?>("--repetition-penalty") { Description = "HF repetition penalty (1: off)." };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("generate", "Generate a continuation of a prompt.") { model, promptIds, maxNew, greedy, temperature, topP, topK, repetition, seed, json };
@@ -28,17 +28,16 @@ public static class GenerateCommand
             var ids = ParseIds(parse.GetValue(promptIds) ?? throw new ArgumentException("give --prompt-ids"));
             var dir = parse.GetValue(model)!;
             using var lm = Checkpoint.Load(dir, ScalarType.Float32);
-            var sampling = parse.GetValue(temperature) is not null && !parse.GetValue(greedy);
-            var options = new GenerationOptions
+            // generation_config.json gives the defaults, as in HF generate(); flags override them.
+            var defaults = GenerationConfig.Load(dir, lm.Config);
+            var options = defaults with
             {
                 MaxNewTokens = parse.GetValue(maxNew),
-                DoSample = sampling,
-                Temperature = parse.GetValue(temperature) ?? 1.0,
-                TopP = parse.GetValue(topP),
-                TopK = parse.GetValue(topK),
-                RepetitionPenalty = parse.GetValue(repetition),
-                EosTokenIds = lm.Config.EosTokenIds,
-                PadTokenId = lm.Config.PadTokenId,
+                DoSample = !parse.GetValue(greedy) && (parse.GetValue(temperature) is not null || defaults.DoSample),
+                Temperature = parse.GetValue(temperature) ?? defaults.Temperature,
+                TopP = parse.GetValue(topP) ?? defaults.TopP,
+                TopK = parse.GetValue(topK) ?? defaults.TopK,
+                RepetitionPenalty = parse.GetValue(repetition) ?? defaults.RepetitionPenalty,
                 Seed = parse.GetValue(seed),
             };
             var clock = Stopwatch.StartNew();

@@ -33,9 +33,16 @@ public static class LogitsProcessor
     {
         if (k <= 0 || k >= scores.Length)
             return;
-        var sorted = (float[])scores.Clone();
-        Array.Sort(sorted);
-        var threshold = sorted[^k];
+        // The k-th largest score via a size-k min-heap: O(V log k) instead of sorting the vocabulary.
+        var heap = new PriorityQueue<float, float>(k);
+        foreach (var s in scores)
+        {
+            if (heap.Count < k)
+                heap.Enqueue(s, s);
+            else if (s > heap.Peek())
+                heap.EnqueueDequeue(s, s);
+        }
+        var threshold = heap.Peek();
         for (var i = 0; i < scores.Length; i++)
             if (scores[i] < threshold)
                 scores[i] = float.NegativeInfinity;
@@ -49,7 +56,8 @@ public static class LogitsProcessor
     {
         if (p >= 1.0)
             return;
-        var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
+        // Only tokens still in play need ordering (after top-k that is k of them).
+        var order = Enumerable.Range(0, scores.Length).Where(i => !float.IsNegativeInfinity(scores[i])).OrderBy(i => scores[i]).ToArray();
         var probs = Softmax(scores);
         double cumulative = 0;
         for (var r = 0; r < order.Length - 1; r++)
