@@ -7,6 +7,7 @@
 #   cmake g++           to build the native shim libfta_torch.so
 #   python3-torch       plain PyTorch on the same libtorch: the independent reference in parity
 #                       tests and the peer in training benchmarks (run with /usr/bin/python3)
+#   nodejs npm          the chat-template reference tests (tests/compat/chat), when node is missing
 set -euo pipefail
 
 packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3-torch)
@@ -20,6 +21,24 @@ done
 if ! command -v dotnet >/dev/null 2>&1; then
     echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)." >&2
     exit 1
+fi
+
+# Node packages for the chat-template reference tests (tests/compat/chat: the models' Jinja templates
+# and tokenizers, run by node). Installed once; npm ci restores the exact versions of package-lock.json.
+chat_compat="$(cd "$(dirname "$0")/.." && pwd)/tests/compat/chat"
+if [ ! -d "$chat_compat/node_modules" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ "$(id -u)" -eq 0 ]; then
+            echo "setup: installing nodejs npm"
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+        else
+            echo "setup: node and npm are required; run: sudo apt-get install -y nodejs npm" >&2
+            exit 1
+        fi
+    fi
+    echo "setup: npm ci in tests/compat/chat"
+    (cd "$chat_compat" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
