@@ -68,6 +68,9 @@ public sealed class ChatReferenceFixture
             }
         }
 
+        // FTA_CHAT_CASES=path saves the requests, e.g. for tests/compat/chat/crosscheck.py.
+        if (Environment.GetEnvironmentVariable("FTA_CHAT_CASES") is { Length: > 0 } dump)
+            File.WriteAllText(dump, requests.ToJsonString());
         var output = RunNode(requests.ToJsonString());
         var responses = JsonNode.Parse(output)!.AsArray();
         var index = 0;
