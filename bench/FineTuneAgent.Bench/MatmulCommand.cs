@@ -18,7 +18,7 @@ public static class MatmulCommand
     public static Command Create()
     {
         var sizes = new Option<int[]>("--sizes") { Description = "Matrix sizes n (n x n times n x n).", DefaultValueFactory = _ => [1024, 4096], AllowMultipleArgumentsPerToken = true };
-        var rounds = new Option<int>("--rounds") { Description = "Measured rounds per side (after one warm-up round each).", DefaultValueFactory = _ => 7 };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds per side (after one warm-up round each).", DefaultValueFactory = _ => 11 };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads, set on both sides.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var calls = new Option<int?>("--calls") { Description = "matmul calls per round (default: about 40 GFLOP of work, at least 2)." };
         var addCalls = new Option<int>("--add-calls") { Description = "add calls per round.", DefaultValueFactory = _ => 100_000 };
