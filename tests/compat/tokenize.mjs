@@ -1,0 +1,80 @@
+// Reference tokenizer for FineTuneAgent's parity tests: @huggingface/tokenizers (the JS port of
+// HF tokenizers) run over the same tokenizer.json / tokenizer_config.json as our C# code.
+//
+//   node tokenize.mjs <request.json>          prints a JSON response on stdout
+//   node tokenize.mjs --bench <corpus.txt> <tokenizer.json> <tokenizer_config.json>
+//                                            encodes the corpus line by line, prints tokens/s
+//
+// Request:  { "jobs": [ { "tokenizer": path, "config": path,
+//                         "texts": [string, ...],          encoded with and without special tokens
+//                         "decode": [[id, ...], ...] } ],  decoded with and without skipping specials
+//             "normalize": [ { "form": "NFC", "texts": [string, ...] } ] }
+// Response: { "jobs": [ { "encode": [ { "ids": [...], "idsNoSpecial": [...],
+//                                       "decoded": str, "decodedSkip": str } ],
+//                         "decode": [ { "text": str, "textSkip": str, "textCleanUp": str } ] } ],
+//             "normalize": [ [string, ...] ] }   String.prototype.normalize, which the NFC normalizer uses
+// Decoding uses clean_up_tokenization_spaces=false except "textCleanUp", which uses the
+// config's own setting (as transformers does).
+import { readFileSync } from "node:fs";
+import { Tokenizer } from "@huggingface/tokenizers";
+
+function load(tokenizerPath, configPath) {
+    const json = JSON.parse(readFileSync(tokenizerPath, "utf8"));
+    const config = configPath ? JSON.parse(readFileSync(configPath, "utf8")) : {};
+    return new Tokenizer(json, config);
+}
+
+function decode(tokenizer, ids, options) {
+    // The JS port throws on an empty id list; HF tokenizers returns "".
+    return ids.length === 0 ? "" : tokenizer.decode(ids, options);
+}
+
+function runJob(job) {
+    const tokenizer = load(job.tokenizer, job.config);
+    const plain = { clean_up_tokenization_spaces: false };
+    const skip = { skip_special_tokens: true, clean_up_tokenization_spaces: false };
+    const encode = (job.texts ?? []).map((text) => {
+        const ids = tokenizer.encode(text, { add_special_tokens: true }).ids;
+        const idsNoSpecial = tokenizer.encode(text, { add_special_tokens: false }).ids;
+        return {
+            ids,
+            idsNoSpecial,
+            decoded: decode(tokenizer, idsNoSpecial, plain),
+            decodedSkip: decode(tokenizer, ids, skip),
+        };
+    });
+    const decodes = (job.decode ?? []).map((ids) => ({
+        text: decode(tokenizer, ids, plain),
+        textSkip: decode(tokenizer, ids, skip),
+        textCleanUp: decode(tokenizer, ids, {}),
+    }));
+    return { encode, decode: decodes };
+}
+
+function bench(corpusPath, tokenizerPath, configPath) {
+    const tokenizer = load(tokenizerPath, configPath);
+    const lines = readFileSync(corpusPath, "utf8").split("\n");
+    const chars = lines.reduce((n, l) => n + l.length, 0);
+    // One warm-up pass over a slice, then the timed pass over everything.
+    for (const line of lines.slice(0, 200)) tokenizer.encode(line, { add_special_tokens: false });
+    const start = process.hrtime.bigint();
+    let tokens = 0;
+    for (const line of lines) tokens += tokenizer.encode(line, { add_special_tokens: false }).ids.length;
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    console.log(JSON.stringify({ tokens, chars, seconds, tokensPerSecond: tokens / seconds }));
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--bench") {
+    bench(args[1], args[2], args[3]);
+} else if (args.length === 1) {
+    const request = JSON.parse(readFileSync(args[0], "utf8"));
+    const response = {
+        jobs: (request.jobs ?? []).map(runJob),
+        normalize: (request.normalize ?? []).map((n) => n.texts.map((t) => t.normalize(n.form))),
+    };
+    process.stdout.write(JSON.stringify(response));
+} else {
+    console.error("usage: node tokenize.mjs <request.json> | --bench <corpus.txt> <tokenizer.json> <config.json>");
+    process.exit(2);
+}
