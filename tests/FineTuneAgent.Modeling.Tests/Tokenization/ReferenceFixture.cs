@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using FineTuneAgent.Modeling.Tokenization;
+
+namespace FineTuneAgent.Modeling.Tests.Tokenization;
+
+/// <summary>
+/// Loads our tokenizers for the real Qwen3, Llama 3 and Llama 2 files (plus two variants written
+/// the way other exports of those models look) and asks the reference, in one node process, for
+/// its encodings of the corpus, its decodings and its Unicode normalization.
+/// </summary>
+public sealed class ReferenceFixture : IDisposable
+{
+    private readonly string _variantDirectory;
+    private readonly Dictionary<string, string> _nfc = new(StringComparer.Ordinal);
+
+    public ReferenceFixture()
+    {
+        var clock = Stopwatch.StartNew();
+        _variantDirectory = Path.Combine(Path.GetTempPath(), $"fta-tokenizer-variants-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_variantDirectory);
+
+        var models = new List<ModelCase>
+        {
+            Load("qwen3", Path.Combine(RepoPaths.ModelDirectory("qwen3"), "tokenizer.json"), "qwen3", nfc: true),
+            Load("llama3", Path.Combine(RepoPaths.ModelDirectory("llama3"), "tokenizer.json"), "llama3", nfc: false),
+            Load("llama3-bos", WriteVariant("llama3", "llama3-bos", AddLlama3BosTemplate), "llama3", nfc: false),
+            Load("llama2", Path.Combine(RepoPaths.ModelDirectory("llama2"), "tokenizer.json"), "llama2", nfc: false),
+            Load("llama2-metaspace", WriteVariant("llama2", "llama2-metaspace", UseMetaspacePreTokenizer), "llama2", nfc: false),
+        };
+
+        NfcInputs = [.. ParityCorpus.Texts, .. ParityCorpus.LoneSurrogates.Select(s => s.AsUtf8), .. NormalizationInputs()];
+        var request = new JsonObject
+        {
+            ["jobs"] = new JsonArray([.. models.Select(m => (JsonNode)new JsonObject
+            {
+                ["tokenizer"] = m.TokenizerPath,
+                ["config"] = m.ConfigPath,
+                ["texts"] = new JsonArray([.. m.Texts.Select(t => (JsonNode)JsonValue.Create(t))]),
+                ["decode"] = new JsonArray([.. m.DecodeInputs.Select(ids => (JsonNode)ToJson(ids))]),
+            })]),
+            ["normalize"] = new JsonArray(
+                new JsonObject { ["form"] = "NFC", ["texts"] = new JsonArray([.. NfcInputs.Select(t => (JsonNode)JsonValue.Create(t))]) },
+                new JsonObject { ["form"] = "NFD", ["texts"] = new JsonArray([.. NfcInputs.Select(t => (JsonNode)JsonValue.Create(t))]) }),
+        };
+        var response = NodeReference.Run(request);
+        for (var i = 0; i < models.Count; i++)
+        {
+            var job = response["jobs"]![i]!;
+            models[i].Encodings = [.. job["encode"]!.AsArray().Select(e => new ReferenceEncoding(
+                Ids(e!["ids"]!), Ids(e["idsNoSpecial"]!), (string)e["decoded"]!, (string)e["decodedSkip"]!))];
+            models[i].Decodings = [.. job["decode"]!.AsArray().Select(d => new ReferenceDecoding(
+                (string)d!["text"]!, (string)d["textSkip"]!, (string)d["textCleanUp"]!))];
+        }
+        Models = models;
+        NfcReference = [.. response["normalize"]![0]!.AsArray().Select(s => (string)s!)];
+        NfdReference = [.. response["normalize"]![1]!.AsArray().Select(s => (string)s!)];
+        for (var i = 0; i < NfcInputs.Count; i++)
+        {
+            _nfc.TryAdd(NfcInputs[i], NfcReference[i]);
+        }
+        SetupTime = clock.Elapsed;
+    }
+
+    public IReadOnlyList<ModelCase> Models { get; }
+
+    /// <summary>The corpus, every code point (in chunks) and random mark sequences.</summary>
+    public IReadOnlyList<string> NfcInputs { get; }
+    public IReadOnlyList<string> NfcReference { get; }
+    public IReadOnlyList<string> NfdReference { get; }
+
+    /// <summary>Loading our tokenizers plus the node run.</summary>
+    public TimeSpan SetupTime { get; }
+
+    /// <summary>The reference's NFC of a corpus text.</summary>
+    public string ReferenceNfc(string text) => _nfc[text];
+
+    public ModelCase this[string name] => Models.Single(m => m.Name == name);
+
+    public void Dispose() => Directory.Delete(_variantDirectory, recursive: true);
+
+    private static ModelCase Load(string name, string tokenizerPath, string package, bool nfc)
+    {
+        var configPath = Path.Combine(RepoPaths.ModelDirectory(package), "tokenizer_config.json");
+        var tokenizer = Tokenizer.FromFile(tokenizerPath, configPath);
+        var texts = ParityCorpus.Texts.Concat(ParityCorpus.LoneSurrogates.Select(s => s.AsUtf8)).ToList();
+        return new ModelCase(name, tokenizerPath, configPath, tokenizer, nfc, texts, DecodeInputs(tokenizer, name));
+    }
+
+    /// <summary>Id lists whose decoding we compare: byte tokens that cut UTF-8 sequences at odd
+    /// places (Llama 2 only gets valid ones; see DecoderTests for its invalid ones), special tokens
+    /// in between, and ids the vocabulary does not have.</summary>
+    private static List<int[]> DecodeInputs(Tokenizer tokenizer, string name)
+    {
+        var byteLevel = !name.StartsWith("llama2", StringComparison.Ordinal);
+        int ByteId(byte b) => tokenizer.TokenToId(byteLevel ? ByteLevelChar(b) : $"<0x{b:X2}>")
+            ?? throw new InvalidOperationException($"no token for byte {b:X2}");
+        byte[][] valid = [[0xE4, 0xBD, 0xA0], [0xF0, 0x9F, 0x98, 0x80], [0x61, 0xC3, 0xA9], [0x0A], [0x20, 0x20]];
+        byte[][] invalid = [[0xE4], [0xE4, 0xBD], [0xE4, 0x61], [0xF0, 0x9F, 0x98], [0x80], [0xC3, 0x28],
+            [0xED, 0xA0, 0x80], [0xFF], [0xC0, 0xAF], [0xE4, 0xBD, 0xA0, 0xE5], [0xF0, 0x9F, 0x98, 0x80, 0x80]];
+        var inputs = new List<int[]>();
+        foreach (var bytes in byteLevel ? valid.Concat(invalid) : valid)
+        {
+            inputs.Add([.. bytes.Select(ByteId)]);
+        }
+        var special = tokenizer.SpecialTokens.Select(t => t.Id).Take(2).ToArray();
+        var hello = tokenizer.Encode("Hello there", addSpecialTokens: false);
+        inputs.Add([.. special, .. hello, .. special]);
+        inputs.Add([.. hello, special[0], .. hello]);
+        if (byteLevel)
+        {
+            inputs.Add([ByteId(0xE4), special[0], ByteId(0xBD), ByteId(0xA0)]);
+        }
+        return inputs;
+    }
+
+    private static string ByteLevelChar(byte b)
+    {
+        // GPT-2's bytes_to_unicode, written out independently of the code under test.
+        var printable = b is >= 0x21 and <= 0x7E or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+        if (printable)
+        {
+            return ((char)b).ToString();
+        }
+        var n = 0;
+        for (var x = 0; x < b; x++)
+        {
+            if (!(x is >= 0x21 and <= 0x7E or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF))
+            {
+                n++;
+            }
+        }
+        return ((char)(256 + n)).ToString();
+    }
+
+    /// <summary>Every code point (in chunks, so marks meet their neighbours) and seeded random
+    /// sequences of starters, marks and Hangul jamo.</summary>
+    private static List<string> NormalizationInputs()
+    {
+        var inputs = new List<string>();
+        var sb = new StringBuilder();
+        for (var cp = 0; cp <= 0x10FFFF; cp++)
+        {
+            if (cp is >= 0xD800 and <= 0xDFFF)
+            {
+                continue;
+            }
+            sb.Append(char.ConvertFromUtf32(cp));
+            if (sb.Length >= 1024)
+            {
+                inputs.Add(sb.ToString());
+                sb.Clear();
+            }
+        }
+        inputs.Add(sb.ToString());
+
+        int[][] pools =
+        [
+            [.. Enumerable.Range('A', 26), .. Enumerable.Range('a', 26), 0xC5, 0xE9, 0x1E0A, 0x1E9B, 0x212B, 0x3B1, 0x3C9, 0x415, 0x4E8],
+            [.. Enumerable.Range(0x300, 0x70), .. Enumerable.Range(0x591, 0x37), .. Enumerable.Range(0x1DC0, 0x40), 0x20D0, 0x20D2, 0x20E3],
+            [0x93C, 0x94D, 0x9BC, 0x9BE, 0x9D7, 0xB3E, 0xB56, 0xB57, 0xBBE, 0xBD7, 0xCD5, 0xCD6, 0xD3E, 0xD57, 0x102E, 0x1B35, 0x3099, 0x309A],
+            [.. Enumerable.Range(0x1100, 19), .. Enumerable.Range(0x1161, 21), .. Enumerable.Range(0x11A7, 28), 0xAC00, 0xAC01, 0xD7A3, 0xB098],
+            [0x1D15E, 0x1D165, 0x1D16E, 0x1D1BB, 0x110B9, 0x110BA, 0x11131, 0x11127, 0x1611E, 0x16D67, 0x105C9, 0x11F00],
+        ];
+        var random = new Random(15);
+        for (var i = 0; i < 4000; i++)
+        {
+            sb.Clear();
+            var n = random.Next(1, 9);
+            for (var j = 0; j < n; j++)
+            {
+                var pool = pools[random.Next(pools.Length)];
+                sb.Append(char.ConvertFromUtf32(pool[random.Next(pool.Length)]));
+            }
+            inputs.Add(sb.ToString());
+        }
+        return inputs;
+    }
+
+    private string WriteVariant(string package, string name, Action<JsonObject> patch)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.ModelDirectory(package), "tokenizer.json")))!.AsObject();
+        patch(json);
+        var path = Path.Combine(_variantDirectory, name, "tokenizer.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    /// <summary>The post-processor of meta-llama/Meta-Llama-3-8B's tokenizer.json since May 2024:
+    /// ByteLevel then TemplateProcessing "&lt;|begin_of_text|&gt; $A".</summary>
+    private static void AddLlama3BosTemplate(JsonObject json)
+    {
+        json["post_processor"] = JsonNode.Parse("""
+            {"type": "Sequence", "processors": [
+              {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+              {"type": "TemplateProcessing",
+               "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+               "pair": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                        {"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+               "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [128000], "tokens": ["<|begin_of_text|>"]}}}
+            ]}
+            """);
+    }
+
+    /// <summary>Newer SentencePiece-BPE exports: no normalizer, a Metaspace pre-tokenizer that
+    /// prepends '▁' to the first piece only and does not split.</summary>
+    private static void UseMetaspacePreTokenizer(JsonObject json)
+    {
+        json["normalizer"] = null;
+        json["pre_tokenizer"] = JsonNode.Parse("""
+            {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}
+            """);
+    }
+
+    private static JsonArray ToJson(int[] ids) => new([.. ids.Select(i => (JsonNode)JsonValue.Create(i))]);
+
+    private static int[] Ids(JsonNode array) => [.. array.AsArray().Select(n => (int)n!)];
+
+    public sealed record ReferenceEncoding(int[] Ids, int[] IdsNoSpecial, string Decoded, string DecodedSkip);
+
+    public sealed record ReferenceDecoding(string Text, string TextSkip, string TextCleanUp);
+
+    public sealed class ModelCase(string name, string tokenizerPath, string configPath, Tokenizer tokenizer, bool nfc,
+        IReadOnlyList<string> texts, IReadOnlyList<int[]> decodeInputs)
+    {
+        public string Name { get; } = name;
+        public string TokenizerPath { get; } = tokenizerPath;
+        public string ConfigPath { get; } = configPath;
+        public Tokenizer Tokenizer { get; } = tokenizer;
+        public bool Nfc { get; } = nfc;
+        public IReadOnlyList<string> Texts { get; } = texts;
+        public IReadOnlyList<int[]> DecodeInputs { get; } = decodeInputs;
+        public IReadOnlyList<ReferenceEncoding> Encodings { get; set; } = [];
+        public IReadOnlyList<ReferenceDecoding> Decodings { get; set; } = [];
+
+        public override string ToString() => Name;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReferenceCollection : ICollectionFixture<ReferenceFixture>
+{
+    public const string Name = "Reference tokenizer";
+}
