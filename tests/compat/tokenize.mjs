@@ -7,11 +7,13 @@
 //
 // Request:  { "jobs": [ { "tokenizer": path, "config": path,
 //                         "texts": [string, ...],          encoded with and without special tokens
-//                         "decode": [[id, ...], ...] } ],  decoded with and without skipping specials
+//                         "decode": [[id, ...], ...],      decoded with and without skipping specials
+//                         "preTokenize": [string, ...] } ], run through the pre-tokenizer alone
 //             "normalize": [ { "form": "NFC", "texts": [string, ...] } ] }
 // Response: { "jobs": [ { "encode": [ { "ids": [...], "idsNoSpecial": [...],
 //                                       "decoded": str, "decodedSkip": str } ],
-//                         "decode": [ { "text": str, "textSkip": str, "textCleanUp": str } ] } ],
+//                         "decode": [ { "text": str, "textSkip": str, "textCleanUp": str } ],
+//                         "preTokens": [[string, ...], ...] or null without a pre-tokenizer } ],
 //             "normalize": [ [string, ...] ] }   String.prototype.normalize, which the NFC normalizer uses
 // Decoding uses clean_up_tokenization_spaces=false except "textCleanUp", which uses the
 // config's own setting (as transformers does).
@@ -48,7 +50,10 @@ function runJob(job) {
         textSkip: decode(tokenizer, ids, skip),
         textCleanUp: decode(tokenizer, ids, {}),
     }));
-    return { encode, decode: decodes };
+    const preTokens = tokenizer.pre_tokenizer
+        ? (job.preTokenize ?? []).map((text) => tokenizer.pre_tokenizer(text, { section_index: 0 }))
+        : null;
+    return { encode, decode: decodes, preTokens };
 }
 
 function bench(corpusPath, tokenizerPath, configPath) {

@@ -181,6 +181,20 @@ public sealed class Tokenizer : ITokenizer
         scratch.ReturnList(preTokens);
     }
 
+    /// <summary>The pre-tokenizer's pieces of a text that starts the input (no added-token
+    /// splitting, no normalization); null without a pre-tokenizer. For tests and diagnostics.</summary>
+    internal List<string>? PreTokenize(string text)
+    {
+        if (_preTokenizer is null)
+        {
+            return null;
+        }
+        var scratch = EncodeScratch.ForCurrentThread();
+        var preTokens = new List<PreToken>();
+        _preTokenizer.PreTokenize(new PreToken(text.AsMemory(), AtStart: true), preTokens, scratch);
+        return [.. preTokens.Select(p => p.Text.ToString())];
+    }
+
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false) =>
         Decode(ids, skipSpecialTokens, cleanUpTokenizationSpaces: false);
 

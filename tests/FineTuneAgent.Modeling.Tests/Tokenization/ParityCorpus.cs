@@ -13,7 +13,7 @@ internal static class ParityCorpus
         "Hello", " world", "The quick brown fox jumps over the lazy dog.", " ", "  ", "   ", "\n", "\n\n", "\r\n",
         "\t", "\t\t", " \n", "\n ", "I'M", "'S", "'LL", "'ve", "'d", "don't", "O'Neil's", "'", "''",
         "你好", "，", "世界", "！", "我们的模型", "こんにちは", "東京", "カタカナ", "ｶﾀｶﾅ", "안녕하세요",
-        "Привет", "مرحبا", "नमस्ते", "สวัสดี", "Γειά σου",
+        "Привет", "مرحبا", "नमस्ते", "สวัสดี", "Γειά σου", " việc", " nhiều", "mektedir", "lardan",
         "0", "7", "42", "123", "2024", "3.14159", "1,000,000", "12345678901", "٣٤٥", "①②", "Ⅻ", "𝟘𝟙",
         "😀", "👍🏽", "👨‍👩‍👧‍👦", "🏳️‍🌈", "❤️", "🇺🇸", "𠀀", "𝐀𝐁", "𐐀𐐨",
         "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<think>", "</think>", "<tool_call>",
@@ -55,6 +55,8 @@ internal static class ParityCorpus
             "こんにちは、世界。東京は日本の首都です。カタカナとひらがな。", "ｶﾀｶﾅ半角ﾃｷｽﾄ", "안녕하세요 세계",
             "\u1100\u1161\u11A8 decomposed Hangul", "e\u0301 cafe\u0301 n\u0303 ñ", "\u212B \u00C5 A\u030A", "\u1E9B\u0323",
             "Здравствуйте, мир! Ελληνικά. العربية. हिन्दी. ไทย.",
+            // Whole vocabulary entries that Llama 3's merges would not reach: ignore_merges matters.
+            " việc hợp nhiều điều Việt ngoài nhiên biệt", "ektedir mektedir lardan jeho yapılmaktadır", " ایران аракт",
             "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
             "\tint main() {\n\t\tprintf(\"hi\\n\");\n\t\treturn 0;\n\t}\n",
             "{\n  \"name\": \"x\",\n  \"values\": [1, 2, 3],\n  \"nested\": {\"a\": null}\n}",

@@ -39,6 +39,7 @@ public sealed class ReferenceFixture : IDisposable
                 ["config"] = m.ConfigPath,
                 ["texts"] = new JsonArray([.. m.Texts.Select(t => (JsonNode)JsonValue.Create(t))]),
                 ["decode"] = new JsonArray([.. m.DecodeInputs.Select(ids => (JsonNode)ToJson(ids))]),
+                ["preTokenize"] = new JsonArray([.. ParityCorpus.Texts.Select(t => (JsonNode)JsonValue.Create(t))]),
             })]),
             ["normalize"] = new JsonArray(
                 new JsonObject { ["form"] = "NFC", ["texts"] = new JsonArray([.. NfcInputs.Select(t => (JsonNode)JsonValue.Create(t))]) },
@@ -52,6 +53,9 @@ public sealed class ReferenceFixture : IDisposable
                 Ids(e!["ids"]!), Ids(e["idsNoSpecial"]!), (string)e["decoded"]!, (string)e["decodedSkip"]!))];
             models[i].Decodings = [.. job["decode"]!.AsArray().Select(d => new ReferenceDecoding(
                 (string)d!["text"]!, (string)d["textSkip"]!, (string)d["textCleanUp"]!))];
+            models[i].PreTokens = job["preTokens"] is JsonArray preTokens
+                ? [.. preTokens.Select(p => (IReadOnlyList<string>)[.. p!.AsArray().Select(s => (string)s!)])]
+                : null;
         }
         Models = models;
         NfcReference = [.. response["normalize"]![0]!.AsArray().Select(s => (string)s!)];
@@ -234,6 +238,9 @@ public sealed class ReferenceFixture : IDisposable
         public IReadOnlyList<int[]> DecodeInputs { get; } = decodeInputs;
         public IReadOnlyList<ReferenceEncoding> Encodings { get; set; } = [];
         public IReadOnlyList<ReferenceDecoding> Decodings { get; set; } = [];
+
+        /// <summary>The reference pre-tokenizer's pieces of each corpus text; null without one.</summary>
+        public IReadOnlyList<IReadOnlyList<string>>? PreTokens { get; set; }
 
         public override string ToString() => Name;
     }
