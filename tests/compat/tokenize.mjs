@@ -8,11 +8,14 @@
 // Request:  { "jobs": [ { "tokenizer": path, "config": path,
 //                         "texts": [string, ...],          encoded with and without special tokens
 //                         "decode": [[id, ...], ...],      decoded with and without skipping specials
+//                         "decodeBytes": [[byte, ...], ...], as "decode", for the ids of these bytes'
+//                                                          byte tokens (byte-level or <0xXX>), each also
+//                                                          with a special token in the middle
 //                         "preTokenize": [string, ...] } ], run through the pre-tokenizer alone
 //             "normalize": [ { "form": "NFC", "texts": [string, ...] } ] }
 // Response: { "jobs": [ { "encode": [ { "ids": [...], "idsNoSpecial": [...],
 //                                       "decoded": str, "decodedSkip": str } ],
-//                         "decode": [ { "text": str, "textSkip": str, "textCleanUp": str } ],
+//                         "decode": [ { "ids": [...], "text": str, "textSkip": str, "textCleanUp": str } ],
 //                         "preTokens": [[string, ...], ...] or null without a pre-tokenizer } ],
 //             "normalize": [ [string, ...] ] }   String.prototype.normalize, which the NFC normalizer uses
 // Decoding uses clean_up_tokenization_spaces=false except "textCleanUp", which uses the
@@ -31,6 +34,39 @@ function decode(tokenizer, ids, options) {
     return ids.length === 0 ? "" : tokenizer.decode(ids, options);
 }
 
+// GPT-2's bytes_to_unicode.
+function byteLevelChar(b) {
+    const printable = (x) => (x >= 0x21 && x <= 0x7e) || (x >= 0xa1 && x <= 0xac) || (x >= 0xae && x <= 0xff);
+    if (printable(b)) return String.fromCharCode(b);
+    let n = 0;
+    for (let x = 0; x < b; x++) if (!printable(x)) n++;
+    return String.fromCharCode(256 + n);
+}
+
+// Id lists for decoding: byte tokens that may cut UTF-8 sequences, special tokens around text.
+function decodeInputs(tokenizer, job) {
+    const byteFallback = tokenizer.tokenizer.model.byte_fallback === true;
+    const byteId = (b) => {
+        const token = byteFallback ? `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>` : byteLevelChar(b);
+        const id = tokenizer.token_to_id(token);
+        if (id === undefined) throw new Error(`no token for byte ${b}`);
+        return id;
+    };
+    const special = tokenizer.added_tokens.filter((t) => t.special).slice(0, 2).map((t) => t.id);
+    const hello = tokenizer.encode("Hello there", { add_special_tokens: false }).ids;
+    const inputs = [...(job.decode ?? [])];
+    for (const bytes of job.decodeBytes ?? []) {
+        const ids = bytes.map(byteId);
+        inputs.push(ids);
+        if (ids.length > 1) inputs.push([ids[0], special[0], ...ids.slice(1)]);
+    }
+    if (job.decodeBytes) {
+        inputs.push([...special, ...hello, ...special]);
+        inputs.push([...hello, special[0], ...hello]);
+    }
+    return inputs;
+}
+
 function runJob(job) {
     const tokenizer = load(job.tokenizer, job.config);
     const plain = { clean_up_tokenization_spaces: false };
@@ -45,7 +81,8 @@ function runJob(job) {
             decodedSkip: decode(tokenizer, ids, skip),
         };
     });
-    const decodes = (job.decode ?? []).map((ids) => ({
+    const decodes = decodeInputs(tokenizer, job).map((ids) => ({
+        ids,
         text: decode(tokenizer, ids, plain),
         textSkip: decode(tokenizer, ids, skip),
         textCleanUp: decode(tokenizer, ids, {}),

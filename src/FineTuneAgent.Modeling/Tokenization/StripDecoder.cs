@@ -17,11 +17,11 @@ internal sealed class StripDecoder(string content, int start, int stop) : IDecod
                 startCut = i + 1;
             }
             var stopCut = runes.Length;
-            for (var i = 0; i < stop && runes.Length - i - 1 >= 0 && runes[runes.Length - i - 1].ToString() == content; i++)
+            for (var i = 0; i < Math.Min(stop, runes.Length - startCut) && runes[runes.Length - i - 1].ToString() == content; i++)
             {
                 stopCut = runes.Length - i - 1;
             }
-            result.Add(startCut >= stopCut ? "" : string.Concat(runes[startCut..stopCut].Select(r => r.ToString())));
+            result.Add(string.Concat(runes[startCut..stopCut].Select(r => r.ToString())));
         }
         return result;
     }

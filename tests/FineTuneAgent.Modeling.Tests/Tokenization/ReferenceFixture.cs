@@ -21,41 +21,51 @@ public sealed class ReferenceFixture : IDisposable
         _variantDirectory = Path.Combine(Path.GetTempPath(), $"fta-tokenizer-variants-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_variantDirectory);
 
-        var models = new List<ModelCase>
+        var files = new List<(string Name, string Tokenizer, string Package, bool Nfc)>
         {
-            Load("qwen3", Path.Combine(RepoPaths.ModelDirectory("qwen3"), "tokenizer.json"), "qwen3", nfc: true),
-            Load("llama3", Path.Combine(RepoPaths.ModelDirectory("llama3"), "tokenizer.json"), "llama3", nfc: false),
-            Load("llama3-bos", WriteVariant("llama3", "llama3-bos", AddLlama3BosTemplate), "llama3", nfc: false),
-            Load("llama2", Path.Combine(RepoPaths.ModelDirectory("llama2"), "tokenizer.json"), "llama2", nfc: false),
-            Load("llama2-metaspace", WriteVariant("llama2", "llama2-metaspace", UseMetaspacePreTokenizer), "llama2", nfc: false),
+            ("qwen3", Path.Combine(RepoPaths.ModelDirectory("qwen3"), "tokenizer.json"), "qwen3", true),
+            ("llama3", Path.Combine(RepoPaths.ModelDirectory("llama3"), "tokenizer.json"), "llama3", false),
+            ("llama3-bos", WriteVariant("llama3", "llama3-bos", AddLlama3BosTemplate), "llama3", false),
+            ("llama2", Path.Combine(RepoPaths.ModelDirectory("llama2"), "tokenizer.json"), "llama2", false),
+            ("llama2-metaspace", WriteVariant("llama2", "llama2-metaspace", UseMetaspacePreTokenizer), "llama2", false),
         };
-
-        NfcInputs = [.. ParityCorpus.Texts, .. ParityCorpus.LoneSurrogates.Select(s => s.AsUtf8), .. NormalizationInputs()];
+        var texts = ParityCorpus.Texts.Concat(ParityCorpus.LoneSurrogates.Select(s => s.AsUtf8)).ToList();
+        NfcInputs = [.. texts, .. NormalizationInputs()];
         var request = new JsonObject
         {
-            ["jobs"] = new JsonArray([.. models.Select(m => (JsonNode)new JsonObject
+            ["jobs"] = new JsonArray([.. files.Select(f => (JsonNode)new JsonObject
             {
-                ["tokenizer"] = m.TokenizerPath,
-                ["config"] = m.ConfigPath,
-                ["texts"] = new JsonArray([.. m.Texts.Select(t => (JsonNode)JsonValue.Create(t))]),
-                ["decode"] = new JsonArray([.. m.DecodeInputs.Select(ids => (JsonNode)ToJson(ids))]),
-                ["preTokenize"] = new JsonArray([.. ParityCorpus.Texts.Select(t => (JsonNode)JsonValue.Create(t))]),
+                ["tokenizer"] = f.Tokenizer,
+                ["config"] = ConfigPath(f.Package),
+                ["texts"] = Strings(texts),
+                ["decodeBytes"] = new JsonArray([.. DecodeBytes(byteFallback: f.Package == "llama2").Select(b =>
+                    (JsonNode)new JsonArray([.. b.Select(x => (JsonNode)JsonValue.Create(x))]))]),
+                ["preTokenize"] = Strings(ParityCorpus.Texts),
             })]),
             ["normalize"] = new JsonArray(
-                new JsonObject { ["form"] = "NFC", ["texts"] = new JsonArray([.. NfcInputs.Select(t => (JsonNode)JsonValue.Create(t))]) },
-                new JsonObject { ["form"] = "NFD", ["texts"] = new JsonArray([.. NfcInputs.Select(t => (JsonNode)JsonValue.Create(t))]) }),
+                new JsonObject { ["form"] = "NFC", ["texts"] = Strings(NfcInputs) },
+                new JsonObject { ["form"] = "NFD", ["texts"] = Strings(NfcInputs) }),
         };
-        var response = NodeReference.Run(request);
-        for (var i = 0; i < models.Count; i++)
+
+        // The reference runs in its own process while we load ours.
+        var reference = Task.Run(() => NodeReference.Run(request));
+        var ours = files.Select(f => Tokenizer.FromFile(f.Tokenizer, ConfigPath(f.Package))).ToList();
+        var response = reference.GetAwaiter().GetResult();
+
+        var models = new List<ModelCase>();
+        for (var i = 0; i < files.Count; i++)
         {
             var job = response["jobs"]![i]!;
-            models[i].Encodings = [.. job["encode"]!.AsArray().Select(e => new ReferenceEncoding(
-                Ids(e!["ids"]!), Ids(e["idsNoSpecial"]!), (string)e["decoded"]!, (string)e["decodedSkip"]!))];
-            models[i].Decodings = [.. job["decode"]!.AsArray().Select(d => new ReferenceDecoding(
-                (string)d!["text"]!, (string)d["textSkip"]!, (string)d["textCleanUp"]!))];
-            models[i].PreTokens = job["preTokens"] is JsonArray preTokens
-                ? [.. preTokens.Select(p => (IReadOnlyList<string>)[.. p!.AsArray().Select(s => (string)s!)])]
-                : null;
+            models.Add(new ModelCase(files[i].Name, ours[i], files[i].Nfc, texts)
+            {
+                Encodings = [.. job["encode"]!.AsArray().Select(e => new ReferenceEncoding(
+                    Ids(e!["ids"]!), Ids(e["idsNoSpecial"]!), (string)e["decoded"]!, (string)e["decodedSkip"]!))],
+                Decodings = [.. job["decode"]!.AsArray().Select(d => new ReferenceDecoding(
+                    Ids(d!["ids"]!), (string)d["text"]!, (string)d["textSkip"]!, (string)d["textCleanUp"]!))],
+                PreTokens = job["preTokens"] is JsonArray preTokens
+                    ? [.. preTokens.Select(p => (IReadOnlyList<string>)[.. p!.AsArray().Select(s => (string)s!)])]
+                    : null,
+            });
         }
         Models = models;
         NfcReference = [.. response["normalize"]![0]!.AsArray().Select(s => (string)s!)];
@@ -84,59 +94,20 @@ public sealed class ReferenceFixture : IDisposable
 
     public void Dispose() => Directory.Delete(_variantDirectory, recursive: true);
 
-    private static ModelCase Load(string name, string tokenizerPath, string package, bool nfc)
-    {
-        var configPath = Path.Combine(RepoPaths.ModelDirectory(package), "tokenizer_config.json");
-        var tokenizer = Tokenizer.FromFile(tokenizerPath, configPath);
-        var texts = ParityCorpus.Texts.Concat(ParityCorpus.LoneSurrogates.Select(s => s.AsUtf8)).ToList();
-        return new ModelCase(name, tokenizerPath, configPath, tokenizer, nfc, texts, DecodeInputs(tokenizer, name));
-    }
+    private static string ConfigPath(string package) => Path.Combine(RepoPaths.ModelDirectory(package), "tokenizer_config.json");
 
-    /// <summary>Id lists whose decoding we compare: byte tokens that cut UTF-8 sequences at odd
-    /// places (Llama 2 only gets valid ones; see DecoderTests for its invalid ones), special tokens
-    /// in between, and ids the vocabulary does not have.</summary>
-    private static List<int[]> DecodeInputs(Tokenizer tokenizer, string name)
+    /// <summary>Byte sequences whose byte tokens we decode, most of them cutting UTF-8 sequences
+    /// at odd places. Llama 2 (ByteFallback) only gets valid ones: on invalid ones the reference
+    /// differs from HF tokenizers (DecoderTests has HF's cases).</summary>
+    private static byte[][] DecodeBytes(bool byteFallback)
     {
-        var byteLevel = !name.StartsWith("llama2", StringComparison.Ordinal);
-        int ByteId(byte b) => tokenizer.TokenToId(byteLevel ? ByteLevelChar(b) : $"<0x{b:X2}>")
-            ?? throw new InvalidOperationException($"no token for byte {b:X2}");
         byte[][] valid = [[0xE4, 0xBD, 0xA0], [0xF0, 0x9F, 0x98, 0x80], [0x61, 0xC3, 0xA9], [0x0A], [0x20, 0x20]];
         byte[][] invalid = [[0xE4], [0xE4, 0xBD], [0xE4, 0x61], [0xF0, 0x9F, 0x98], [0x80], [0xC3, 0x28],
             [0xED, 0xA0, 0x80], [0xFF], [0xC0, 0xAF], [0xE4, 0xBD, 0xA0, 0xE5], [0xF0, 0x9F, 0x98, 0x80, 0x80]];
-        var inputs = new List<int[]>();
-        foreach (var bytes in byteLevel ? valid.Concat(invalid) : valid)
-        {
-            inputs.Add([.. bytes.Select(ByteId)]);
-        }
-        var special = tokenizer.SpecialTokens.Select(t => t.Id).Take(2).ToArray();
-        var hello = tokenizer.Encode("Hello there", addSpecialTokens: false);
-        inputs.Add([.. special, .. hello, .. special]);
-        inputs.Add([.. hello, special[0], .. hello]);
-        if (byteLevel)
-        {
-            inputs.Add([ByteId(0xE4), special[0], ByteId(0xBD), ByteId(0xA0)]);
-        }
-        return inputs;
+        return byteFallback ? valid : [.. valid, .. invalid];
     }
 
-    private static string ByteLevelChar(byte b)
-    {
-        // GPT-2's bytes_to_unicode, written out independently of the code under test.
-        var printable = b is >= 0x21 and <= 0x7E or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-        if (printable)
-        {
-            return ((char)b).ToString();
-        }
-        var n = 0;
-        for (var x = 0; x < b; x++)
-        {
-            if (!(x is >= 0x21 and <= 0x7E or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF))
-            {
-                n++;
-            }
-        }
-        return ((char)(256 + n)).ToString();
-    }
+    private static JsonArray Strings(IEnumerable<string> texts) => new([.. texts.Select(t => (JsonNode)JsonValue.Create(t))]);
 
     /// <summary>Every code point (in chunks, so marks meet their neighbours) and seeded random
     /// sequences of starters, marks and Hangul jamo.</summary>
@@ -218,29 +189,29 @@ public sealed class ReferenceFixture : IDisposable
             """);
     }
 
-    private static JsonArray ToJson(int[] ids) => new([.. ids.Select(i => (JsonNode)JsonValue.Create(i))]);
-
     private static int[] Ids(JsonNode array) => [.. array.AsArray().Select(n => (int)n!)];
 
     public sealed record ReferenceEncoding(int[] Ids, int[] IdsNoSpecial, string Decoded, string DecodedSkip);
 
-    public sealed record ReferenceDecoding(string Text, string TextSkip, string TextCleanUp);
+    public sealed record ReferenceDecoding(int[] Ids, string Text, string TextSkip, string TextCleanUp);
 
-    public sealed class ModelCase(string name, string tokenizerPath, string configPath, Tokenizer tokenizer, bool nfc,
-        IReadOnlyList<string> texts, IReadOnlyList<int[]> decodeInputs)
+    public sealed class ModelCase(string name, Tokenizer tokenizer, bool nfc, IReadOnlyList<string> texts)
     {
         public string Name { get; } = name;
-        public string TokenizerPath { get; } = tokenizerPath;
-        public string ConfigPath { get; } = configPath;
         public Tokenizer Tokenizer { get; } = tokenizer;
+
+        /// <summary>Whether the tokenizer normalizes to NFC (Qwen).</summary>
         public bool Nfc { get; } = nfc;
+
+        /// <summary>The corpus, then the lone-surrogate texts as HF would see them.</summary>
         public IReadOnlyList<string> Texts { get; } = texts;
-        public IReadOnlyList<int[]> DecodeInputs { get; } = decodeInputs;
-        public IReadOnlyList<ReferenceEncoding> Encodings { get; set; } = [];
-        public IReadOnlyList<ReferenceDecoding> Decodings { get; set; } = [];
+        public required IReadOnlyList<ReferenceEncoding> Encodings { get; init; }
+
+        /// <summary>Id lists built by the reference (byte tokens, special tokens) and their decodings.</summary>
+        public required IReadOnlyList<ReferenceDecoding> Decodings { get; init; }
 
         /// <summary>The reference pre-tokenizer's pieces of each corpus text; null without one.</summary>
-        public IReadOnlyList<IReadOnlyList<string>>? PreTokens { get; set; }
+        public IReadOnlyList<IReadOnlyList<string>>? PreTokens { get; init; }
 
         public override string ToString() => Name;
     }
