@@ -2,8 +2,9 @@
 // HF tokenizers) run over the same tokenizer.json / tokenizer_config.json as our C# code.
 //
 //   node tokenize.mjs <request.json>          prints a JSON response on stdout
-//   node tokenize.mjs --bench <corpus.txt> <tokenizer.json> <tokenizer_config.json>
-//                                            encodes the corpus line by line, prints tokens/s
+//   node tokenize.mjs --bench <corpus.jsonl> <tokenizer.json> <tokenizer_config.json>
+//                                            encodes each row (a JSON string per line) without
+//                                            special tokens, prints tokens/s
 //
 // Request:  { "jobs": [ { "tokenizer": path, "config": path,
 //                         "texts": [string, ...],          encoded with and without special tokens
@@ -95,15 +96,15 @@ function runJob(job) {
 
 function bench(corpusPath, tokenizerPath, configPath) {
     const tokenizer = load(tokenizerPath, configPath);
-    const lines = readFileSync(corpusPath, "utf8").split("\n");
-    const chars = lines.reduce((n, l) => n + l.length, 0);
-    // One warm-up pass over a slice, then the timed pass over everything.
-    for (const line of lines.slice(0, 200)) tokenizer.encode(line, { add_special_tokens: false });
+    const rows = readFileSync(corpusPath, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
+    const chars = rows.reduce((n, r) => n + r.length, 0);
+    // A warm-up over a slice (JIT), then the timed pass over everything.
+    for (const row of rows.slice(0, 200)) tokenizer.encode(row, { add_special_tokens: false });
     const start = process.hrtime.bigint();
     let tokens = 0;
-    for (const line of lines) tokens += tokenizer.encode(line, { add_special_tokens: false }).ids.length;
+    for (const row of rows) tokens += tokenizer.encode(row, { add_special_tokens: false }).ids.length;
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    console.log(JSON.stringify({ tokens, chars, seconds, tokensPerSecond: tokens / seconds }));
+    console.log(JSON.stringify({ rows: rows.length, tokens, chars, seconds, tokensPerSecond: tokens / seconds }));
 }
 
 const args = process.argv.slice(2);
@@ -117,6 +118,6 @@ if (args[0] === "--bench") {
     };
     process.stdout.write(JSON.stringify(response));
 } else {
-    console.error("usage: node tokenize.mjs <request.json> | --bench <corpus.txt> <tokenizer.json> <config.json>");
+    console.error("usage: node tokenize.mjs <request.json> | --bench <corpus.jsonl> <tokenizer.json> <config.json>");
     process.exit(2);
 }

@@ -9,6 +9,12 @@ namespace FineTuneAgent.Modeling.Tokenization;
 /// fused when <c>fuse_unk</c>); then the adjacent pair with the lowest merge rank is merged, the
 /// leftmost on ties, until no pair has a merge. With <c>ignore_merges</c> a pre-token that is
 /// itself in the vocabulary is emitted as is. Results are cached per pre-token.
+/// <para>
+/// SentencePiece-style models (Llama 2) have no pre-tokenizer, so a whole text is one "word" and
+/// nothing would be cached. When no vocabulary token has a '▁' right after another character, no
+/// merge can join across the start of a "▁word" either, so we cut the text there and merge (and
+/// cache) the pieces separately: the result is the same, checked on the vocabulary at load.
+/// </para>
 /// </summary>
 internal sealed class BpeModel
 {
@@ -16,6 +22,7 @@ internal sealed class BpeModel
     private const int ScanLimit = 64;
     private const int MaxCachedWordLength = 256;
     private const int CacheCapacity = 100_000;
+    private const char Metaspace = '\u2581';
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
@@ -26,6 +33,7 @@ internal sealed class BpeModel
     private readonly int _unkId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private readonly bool _splitBeforeMetaspace;
     private int _cacheCount;
 
     public BpeModel(BpeOptions options, Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges)
@@ -68,8 +76,11 @@ internal sealed class BpeModel
             }
         }
 
+        _splitBeforeMetaspace = _charIds is not null && vocab.ContainsKey(Metaspace.ToString())
+            && !vocab.Keys.Any(HasMetaspaceAfterOtherChar);
+
         var prefix = options.ContinuingSubwordPrefix ?? "";
-        _merges = new Dictionary<long, long>(merges.Count);
+        _merges = new Dictionary<long, long>(merges.Count, PairComparer.Instance);
         for (var rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -104,23 +115,55 @@ internal sealed class BpeModel
         {
             return;
         }
+        if (!_splitBeforeMetaspace)
+        {
+            TokenizeWord(word, ids, Options.IgnoreMerges);
+            return;
+        }
         if (Options.IgnoreMerges && _vocabBySpan.TryGetValue(word, out var whole))
         {
             ids.Add(whole);
             return;
         }
+        var start = 0;
+        for (var i = 1; i < word.Length; i++)
+        {
+            if (word[i] == Metaspace && word[i - 1] != Metaspace)
+            {
+                TokenizeWord(word[start..i], ids, ignoreMerges: false);
+                start = i;
+            }
+        }
+        TokenizeWord(word[start..], ids, ignoreMerges: false);
+    }
+
+    /// <summary>The cache maps a word to its final ids, whichever way they were found.</summary>
+    private void TokenizeWord(ReadOnlySpan<char> word, List<int> ids, bool ignoreMerges)
+    {
         if (_cacheBySpan.TryGetValue(word, out var cached))
         {
             ids.AddRange(cached);
             return;
         }
-        var result = Merge(word);
+        var result = ignoreMerges && _vocabBySpan.TryGetValue(word, out var whole) ? [whole] : Merge(word);
         if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheCount) < CacheCapacity
             && _cacheBySpan.TryAdd(word, result))
         {
             Interlocked.Increment(ref _cacheCount);
         }
         ids.AddRange(result);
+    }
+
+    private static bool HasMetaspaceAfterOtherChar(string token)
+    {
+        for (var i = 1; i < token.Length; i++)
+        {
+            if (token[i] == Metaspace && token[i - 1] != Metaspace)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int[] Merge(ReadOnlySpan<char> word)
@@ -308,6 +351,19 @@ internal sealed class BpeModel
             result.Add(syms[i]);
         }
         return [.. result];
+    }
+
+    /// <summary>
+    /// Hashes an id pair packed in a long. long's own hash XORs the halves, which maps the pairs
+    /// of frequent (small) ids onto a few buckets and made merging 50x slower.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long pair) => (int)((ulong)pair * 0x9E3779B97F4A7C15UL >> 32);
     }
 
     private static void Push(PriorityQueue<(int Pos, int MergedId), long> queue, int pos, long merge)
