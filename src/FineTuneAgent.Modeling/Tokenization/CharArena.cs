@@ -7,10 +7,20 @@ namespace FineTuneAgent.Modeling.Tokenization;
 /// </summary>
 internal sealed class CharArena
 {
-    private char[] _buffer = new char[4096];
+    private const int InitialSize = 4096, MaxKeptSize = 1 << 20;
+
+    private char[] _buffer = new char[InitialSize];
     private int _used;
 
-    public void Reset() => _used = 0;
+    /// <summary>Starts over; a buffer grown past 1 M chars by a huge text is let go.</summary>
+    public void Reset()
+    {
+        _used = 0;
+        if (_buffer.Length > MaxKeptSize)
+        {
+            _buffer = new char[InitialSize];
+        }
+    }
 
     /// <summary>Reserves <paramref name="length"/> chars to write into.</summary>
     public Memory<char> Allocate(int length)
