@@ -216,9 +216,3 @@ public sealed class ReferenceFixture : IDisposable
         public override string ToString() => Name;
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ReferenceCollection : ICollectionFixture<ReferenceFixture>
-{
-    public const string Name = "Reference tokenizer";
-}

@@ -52,6 +52,21 @@ public sealed class TokenizerApiTests(ReferenceFixture fixture)
         Assert.Null(t.IdToToken(32000));
     }
 
+    /// <summary>FACTS.md 9.1: Qwen's pattern has \p{N} (one digit per piece), Llama 3's \p{N}{1,3}.</summary>
+    [Fact]
+    public void PreTokenize_Digits_SinglesForQwenGroupsOfThreeForLlama3()
+    {
+        Assert.Equal(["1", "2", "3", "4", "5", "6", "7"], Qwen.PreTokenize("1234567"));
+        Assert.Equal(["123", "456", "7"], Llama3.PreTokenize("1234567"));
+    }
+
+    [Fact]
+    public void ITokenizer_IsImplementedByTokenizer()
+    {
+        ITokenizer t = Qwen;
+        Assert.Equal("Hello world", t.Decode(t.Encode("Hello world")));
+    }
+
     [Fact]
     public void Llama2_AddSpecialTokens_PrependsBosFromItsTemplate()
     {
