@@ -46,9 +46,10 @@ fi
 "$root/scripts/fetch-tokenizers.sh"
 
 # Node packages of the reference tests (exact versions from each package-lock.json), installed once.
-for compat in "$root"/tests/compat/*/; do
+for compat in "$root"/tests/compat/ "$root"/tests/compat/*/; do
     if [ -f "$compat/package-lock.json" ] && [ ! -d "$compat/node_modules" ]; then
         echo "setup: npm ci in ${compat#"$root"/}"
-        (cd "$compat" && npm ci --no-audit --no-fund --loglevel=error)
+        (cd "$compat" && npm ci --no-audit --no-fund --loglevel=error) \
+            || { echo "setup: npm ci failed in $compat (is the npm registry reachable?)" >&2; exit 1; }
     fi
 done

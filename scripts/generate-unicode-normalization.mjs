@@ -1,0 +1,127 @@
+// Generates src/FineTuneAgent.Modeling/Tokenization/UnicodeNormalizationData.cs: the tables our
+// NFC/NFD normalizer needs. .NET's string.Normalize does nothing for non-ASCII text when
+// InvariantGlobalization is on (as in this repo), so we carry our own.
+//
+//   node scripts/generate-unicode-normalization.mjs
+//
+// Everything is derived from String.prototype.normalize of the running node (ICU), the same engine
+// the JS reference tokenizer uses for its NFC normalizer, so the two agree on the Unicode version:
+//   - full canonical decompositions: NFD of each code point (Hangul syllables are algorithmic);
+//   - canonical combining classes: node does not expose ccc, so we recover the order that ccc
+//     induces by probing canonical reordering. NFC/NFD only ever compare ccc values (and test
+//     for 0), so an order-preserving rank is all the normalizer needs;
+//   - composition pairs: a code point P with NFC(NFD(P)) == P is a primary composite, and the last
+//     step of composing NFD(P) joins NFC(NFD(P) without its last code point) with that last one.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const out = join(dirname(fileURLToPath(import.meta.url)),
+    "../src/FineTuneAgent.Modeling/Tokenization/UnicodeNormalizationData.cs");
+
+const S = (cp) => String.fromCodePoint(cp);
+const cps = (s) => Array.from(s, (c) => c.codePointAt(0));
+const isHangulSyllable = (cp) => cp >= 0xac00 && cp <= 0xd7a3;
+const isSurrogate = (cp) => cp >= 0xd800 && cp <= 0xdfff;
+
+// 1. Full canonical decompositions.
+const decompositions = [];
+for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (isSurrogate(cp) || isHangulSyllable(cp)) continue;
+    const d = S(cp).normalize("NFD");
+    if (d !== S(cp)) decompositions.push([cp, cps(d)]);
+}
+
+// 2. Non-starters, among code points that are their own NFD. U+0345 has the highest ccc (240);
+//    any other non-starter sorts before it under canonical reordering.
+const IOTA = 0x345;
+const nonStarters = [IOTA];
+for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (isSurrogate(cp) || cp === IOTA) continue;
+    const c = S(cp);
+    if (c.normalize("NFD") !== c) continue;
+    const probe = ("a" + S(IOTA) + c).normalize("NFD");
+    if (probe === "a" + c + S(IOTA)) nonStarters.push(cp);
+    else if (probe !== "a" + S(IOTA) + c) throw new Error(`unexpected probe result for U+${cp.toString(16)}`);
+}
+// Same-ccc marks (e.g. other ccc-240 marks, if any) would not move before U+0345: check none exist.
+for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (isSurrogate(cp) || cp === IOTA || nonStarters.includes(cp)) continue;
+    const c = S(cp);
+    if (c.normalize("NFD") !== c) continue;
+    if ((S(0x301) + c).normalize("NFD") === c + S(0x301) || (c + S(IOTA)).normalize("NFD") === S(IOTA) + c)
+        throw new Error(`U+${cp.toString(16)} reorders but was not found as a non-starter`);
+}
+const compare = (x, y) => {
+    if ((S(x) + S(y)).normalize("NFD") === S(y) + S(x)) return 1;   // ccc(y) < ccc(x)
+    if ((S(y) + S(x)).normalize("NFD") === S(x) + S(y)) return -1;  // ccc(x) < ccc(y)
+    return 0;
+};
+nonStarters.sort((x, y) => compare(x, y) || x - y);
+const rank = new Map();
+let r = 1;
+for (let i = 0; i < nonStarters.length; i++) {
+    if (i > 0 && compare(nonStarters[i - 1], nonStarters[i]) !== 0) r++;
+    rank.set(nonStarters[i], r);
+}
+// Every rank class must be totally ordered against every other (a sanity check of the probe).
+const classes = [...new Set(rank.values())].map((v) => nonStarters.find((cp) => rank.get(cp) === v));
+for (let i = 0; i < classes.length; i++)
+    for (let j = i + 1; j < classes.length; j++)
+        if (compare(classes[i], classes[j]) !== -1) throw new Error("inconsistent canonical order");
+
+// 3. Primary composites and their composition pair.
+const compositions = [];
+for (const [cp, d] of decompositions) {
+    if (d.length < 2) continue;
+    if (S(cp).normalize("NFD").normalize("NFC") !== S(cp)) continue;
+    const first = cps(String.fromCodePoint(...d.slice(0, -1)).normalize("NFC"));
+    if (first.length !== 1) throw new Error(`U+${cp.toString(16)}: prefix does not compose to one code point`);
+    const second = d[d.length - 1];
+    if ((S(first[0]) + S(second)).normalize("NFC") !== S(cp)) throw new Error(`U+${cp.toString(16)}: bad pair`);
+    compositions.push([first[0], second, cp]);
+}
+
+const hex = (n) => "0x" + n.toString(16).toUpperCase();
+const rows = (items, perLine) => {
+    const lines = [];
+    for (let i = 0; i < items.length; i += perLine) lines.push("        " + items.slice(i, i + perLine).join(", ") + ",");
+    return lines.join("\n");
+};
+const cccItems = nonStarters.slice().sort((a, b) => a - b).map((cp) => `${hex(cp)}, ${rank.get(cp)}`);
+const decItems = decompositions.map(([cp, d]) => [hex(cp), d.length, ...d.map(hex)].join(", "));
+const compItems = compositions.map((t) => t.map(hex).join(", "));
+
+const source = `// <auto-generated>
+// Generated by scripts/generate-unicode-normalization.mjs from node ${process.version}
+// (ICU ${process.versions.icu}, Unicode ${process.versions.unicode}). Do not edit by hand.
+// </auto-generated>
+namespace FineTuneAgent.Modeling.Tokenization;
+
+internal static class UnicodeNormalizationData
+{
+    public const string UnicodeVersion = "${process.versions.unicode}";
+
+    /// <summary>Pairs (code point, rank): every non-starter with its canonical combining class,
+    /// given as an order-preserving rank (1 = lowest ccc) rather than the ccc number itself.</summary>
+    public static ReadOnlySpan<int> CombiningClassRanks =>
+    [
+${rows(cccItems, 8)}
+    ];
+
+    /// <summary>Records (code point, n, d1..dn): full canonical decompositions, Hangul excluded.</summary>
+    public static ReadOnlySpan<int> Decompositions =>
+    [
+${rows(decItems, 4)}
+    ];
+
+    /// <summary>Triples (first, second, composite) for every primary composite.</summary>
+    public static ReadOnlySpan<int> Compositions =>
+    [
+${rows(compItems, 4)}
+    ];
+}
+`;
+writeFileSync(out, source);
+console.log(`wrote ${out}: ${nonStarters.length} non-starters in ${r} classes, ` +
+    `${decompositions.length} decompositions, ${compositions.length} compositions`);
