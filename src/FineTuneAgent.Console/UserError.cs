@@ -9,5 +9,6 @@ internal static class UserError
     public static bool IsUserError(Exception e) => e is ArgumentException or IOException or FormatException or KeyNotFoundException
         or UnauthorizedAccessException or InvalidDataException
         or FineTuneAgent.Modeling.Config.ModelConfigException or FineTuneAgent.Modeling.Checkpoints.CheckpointException
-        or FineTuneAgent.Torch.TorchException;
+        or FineTuneAgent.Torch.TorchException or FineTuneAgent.Modeling.Tokenization.TokenizerLoadException
+        or FineTuneAgent.Modeling.Chat.ChatFormatException;
 }
