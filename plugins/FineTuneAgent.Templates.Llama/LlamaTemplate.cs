@@ -18,7 +18,12 @@ public sealed class LlamaTemplate : IModelTemplate
 
     public CausalLM BuildModel(ModelConfig config, ScalarType dtype, bool initialize) => new(config, dtype, initialize);
 
-    public string ChatFormatFor(ModelConfig config) => config.VocabSize >= Llama3VocabSize ? "llama3" : "llama2";
+    /// <summary>
+    /// Llama 2 by its 32k vocabulary; among Llama 3 models, 3.1 and later carry llama3 rope
+    /// scaling (and the date-header chat template), 3.0 does not.
+    /// </summary>
+    public string ChatFormatFor(ModelConfig config) =>
+        config.VocabSize < Llama3VocabSize ? "llama2" : config.RopeScaling is { RopeType: "llama3" } ? "llama3" : "llama3.0";
 
     public IReadOnlyList<string> DefaultLoraTargets { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 

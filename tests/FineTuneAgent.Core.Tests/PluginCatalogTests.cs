@@ -77,6 +77,21 @@ public class PluginCatalogTests
         Assert.False(catalog.TemplateFor("qwen3").GgufPermutesQueryKey);
     }
 
+    [Fact]
+    public void LlamaTemplate_ChatFormat_FollowsVocabularyAndRopeScaling()
+    {
+        using var catalog = PluginCatalog.Load(PluginsFolder);
+        var llama = catalog.TemplateFor("llama");
+        var llama32 = ModelConfigReader.Parse(llama.BuiltInConfig("tiny"), "3.2");
+        Assert.Equal("llama3", llama.ChatFormatFor(llama32));
+        var llama30 = (System.Text.Json.Nodes.JsonObject)llama.BuiltInConfig("tiny").DeepClone();
+        llama30["rope_scaling"] = null;
+        Assert.Equal("llama3.0", llama.ChatFormatFor(ModelConfigReader.Parse(llama30, "3.0")));
+        var llama2 = new System.Text.Json.Nodes.JsonObject { ["model_type"] = "llama", ["vocab_size"] = 32000 };
+        Assert.Equal("llama2", llama.ChatFormatFor(ModelConfigReader.Parse(llama2, "2")));
+        Assert.Equal("qwen3", catalog.TemplateFor("qwen3").ChatFormatFor(ModelConfigReader.Parse(catalog.TemplateFor("qwen3").BuiltInConfig("tiny"), "q")));
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

@@ -95,6 +95,17 @@ internal static class ChatCases
             "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Zürich\", \"extra\": {\"a\": [1, 2.5], \"e\": {}, \"l\": []}}}<|eot_id|>",
             "It is 21 °C.<|eot_id|>"),
 
+        // ---- llama3.0 (Meta-Llama-3-Instruct template: no date header, no tools). The reference copy is the
+        // release-day template, which appends the assistant header even without add_generation_prompt (Meta's
+        // current one checks it, as we do), so these cases ask for the generation prompt.
+        new("llama30-system-prompt", ChatFormats.Llama30, new(ChatMessage.System("You are helpful."), User("Hi")), Prompt),
+        new("llama30-multi-turn-padded", ChatFormats.Llama30,
+            new(ChatMessage.System("  You are helpful. \n"), User(" Hi  "), Assistant("\n Hello! \n"), User("\tQ2\n\n"), Assistant("  A2")), Prompt,
+            "Hello!<|eot_id|>", "A2<|eot_id|>"),
+        new("llama30-no-system-last-only", ChatFormats.Llama30,
+            new(User("Q1"), Assistant("A1"), User("Q2"), Assistant("A2")), LastOnly with { AddGenerationPrompt = true },
+            "A2<|eot_id|>"),
+
         // ---- llama2
         new("llama2-single", ChatFormats.Llama2, new(User("Hi"), Assistant("Hello!")), Default,
             " Hello! </s>"),

@@ -79,13 +79,13 @@ public sealed class ChatFormatTests
     [Fact]
     public void Formats_Registry_ByNameWithTokens()
     {
-        Assert.Equal(["qwen3", "llama3", "llama2"], ChatFormats.All.Select(f => f.Name));
+        Assert.Equal(["qwen3", "llama3", "llama3.0", "llama2"], ChatFormats.All.Select(f => f.Name));
         Assert.Same(ChatFormats.Llama3, ChatFormats.Get("LLAMA3"));
         Assert.Contains("<|im_end|>", ChatFormats.Qwen3.EndOfTurnTokens);
         Assert.Contains("<|eot_id|>", ChatFormats.Llama3.StopStrings);
         Assert.Equal(["</s>"], ChatFormats.Llama2.EndOfTurnTokens);
         Assert.All(ChatFormats.All, f => Assert.Null(f.DefaultSystemPrompt));
         var e = Assert.Throws<ArgumentException>(() => ChatFormats.Get("chatml"));
-        Assert.Contains("qwen3, llama3, llama2", e.Message);
+        Assert.Contains("qwen3, llama3, llama3.0, llama2", e.Message);
     }
 }
