@@ -6,7 +6,7 @@ public sealed class SafetensorsLeakTests
     public void SaveAndLoad_SingleShardedAndFailing_LeaveNoLiveTensorsBehind()
     {
         using var folder = new TempFolder();
-        var baseline = Tensor.TotalCount;
+        var baseline = LiveCount.Settled();
 
         using (var a = randn(3, 5))
         using (var b = arange(10, ScalarType.Int64))
@@ -33,7 +33,7 @@ public sealed class SafetensorsLeakTests
             Assert.Throws<SafetensorsException>(() => Safetensors.Load(bad));
         }
 
-        Assert.Equal(baseline, Tensor.TotalCount);
+        Assert.Equal(baseline, LiveCount.Settled());
     }
 
     private static void DisposeAll(Dictionary<string, Tensor> tensors)

@@ -91,7 +91,7 @@ public sealed class TwoProcessCollectiveTests(ITestOutputHelper output)
 
     private (Dictionary<string, double[]> Rank0, Dictionary<string, double[]> Rank1) Both(string scenario)
     {
-        var baseline = Tensor.TotalCount;
+        var baseline = LiveCount.Settled();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (rank0, worker) = TwoRanks.Run(scenario, pg =>
         {
@@ -106,7 +106,7 @@ public sealed class TwoProcessCollectiveTests(ITestOutputHelper output)
             output.WriteLine($"{scenario}: both ranks done in {clock.ElapsedMilliseconds} ms (worker start included)");
             output.WriteLine(worker.Stdout);
             Assert.Contains("joined rank=1 size=2 backend=gloo", worker.Stdout, StringComparison.Ordinal);
-            Assert.Equal(baseline, Tensor.TotalCount);
+            Assert.Equal(baseline, LiveCount.Settled());
             return (rank0, rank1);
         }
     }
