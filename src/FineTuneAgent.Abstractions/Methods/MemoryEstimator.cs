@@ -1,0 +1,85 @@
+using FineTuneAgent.Modeling.Config;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Abstractions.Methods;
+
+/// <summary>One linear projection of a decoder layer, by its checkpoint name.</summary>
+public sealed record LinearShape(string Name, long InFeatures, long OutFeatures, bool HasBias)
+{
+    public long WeightElements => InFeatures * OutFeatures;
+}
+
+/// <summary>
+/// The arithmetic every method's estimate shares: the decoder's parameter layout and the
+/// activations a layer keeps for backward. Activation counts follow FACTS.md §10.2, adapted to
+/// this project's layers (SwiGLU MLP, grouped-query attention expanded to all heads, softmax
+/// probabilities kept: libtorch 1.13 on CPU has no fused attention).
+/// </summary>
+public static class MemoryEstimator
+{
+    /// <summary>The seven projections of one decoder layer with their shapes.</summary>
+    public static IReadOnlyList<LinearShape> LayerLinears(ModelConfig c)
+    {
+        long h = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim, i = c.IntermediateSize;
+        return
+        [
+            new("self_attn.q_proj", h, q, c.AttentionBias),
+            new("self_attn.k_proj", h, kv, c.AttentionBias),
+            new("self_attn.v_proj", h, kv, c.AttentionBias),
+            new("self_attn.o_proj", q, h, c.AttentionBias),
+            new("mlp.gate_proj", h, i, c.MlpBias),
+            new("mlp.up_proj", h, i, c.MlpBias),
+            new("mlp.down_proj", i, h, c.MlpBias),
+        ];
+    }
+
+    /// <summary>Parameters of one decoder layer (projections, biases, norms).</summary>
+    public static long LayerParameters(ModelConfig c) =>
+        LayerLinears(c).Sum(l => l.WeightElements + (l.HasBias ? l.OutFeatures : 0)) + 2L * c.HiddenSize + (c.UseQkNorm ? 2L * c.HeadDim : 0);
+
+    /// <summary>Parameters outside the decoder layers: embeddings, final norm, an untied LM head.</summary>
+    public static long NonLayerParameters(ModelConfig c) => c.ParameterCount() - c.NumHiddenLayers * LayerParameters(c);
+
+    /// <summary>Elements one decoder layer saves for backward per micro-batch, in the compute dtype.</summary>
+    public static long LayerActivationElements(ModelConfig c, TrainingShape shape)
+    {
+        long s = shape.SequenceLength, b = shape.MicroBatchSize, h = c.HiddenSize;
+        long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        var perToken =
+            2 * h                              // input norm: its input, and its output (the q/k/v input)
+            + (c.UseQkNorm ? q + kv : 0)       // q/k norms keep their inputs
+            + 3 * q                            // q, and k and v expanded to every query head
+            + q                                // attention output, the o_proj input
+            + 2 * h                            // post-attention norm input and output (the MLP input)
+            + 4L * c.IntermediateSize;         // gate, up, silu(gate), product (the down_proj input)
+        var probabilities = (long)c.NumAttentionHeads * s * s * (c.AttentionDropout > 0 ? 3 : 1);
+        return b * (s * perToken + probabilities);
+    }
+
+    /// <summary>
+    /// Activation bytes with <paramref name="layersWithGradient"/> layers on the backward path,
+    /// each also keeping <paramref name="extraElementsPerTokenPerLayer"/> (adapter intermediates).
+    /// Returns (without checkpointing, with checkpointing: each layer keeps its input, and one
+    /// layer's full activations exist during its recomputation).
+    /// </summary>
+    public static (long Plain, long Checkpointed) ActivationBytes(ModelConfig c, TrainingShape shape, int layersWithGradient, long extraElementsPerTokenPerLayer = 0)
+    {
+        shape.Validate();
+        long bytes = ElementSize(shape.ComputeDtype);
+        long tokens = (long)shape.MicroBatchSize * shape.SequenceLength;
+        var layer = (LayerActivationElements(c, shape) + tokens * extraElementsPerTokenPerLayer) * bytes;
+        var finalNorm = 2 * tokens * c.HiddenSize * bytes;
+        if (layersWithGradient == 0)
+            return (finalNorm, finalNorm);
+        var plain = layersWithGradient * layer + finalNorm;
+        var checkpointed = layersWithGradient * tokens * c.HiddenSize * bytes + layer + finalNorm;
+        return (plain, Math.Min(plain, checkpointed));
+    }
+
+    /// <summary>Logits in the compute dtype plus the loss's fp32 upcast and log-softmax, over the vocabulary.</summary>
+    public static long LogitsBytes(ModelConfig c, TrainingShape shape) =>
+        (long)shape.MicroBatchSize * shape.SequenceLength * c.VocabSize * (ElementSize(shape.ComputeDtype) + 4 + 4);
+
+    /// <summary>Elements of the model's parameters that are matrices of decoder-layer projections.</summary>
+    public static long LayerLinearElements(ModelConfig c) => c.NumHiddenLayers * LayerLinears(c).Sum(l => l.WeightElements);
+}
