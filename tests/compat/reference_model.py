@@ -83,7 +83,8 @@ def repeat_kv(h, n_rep):
     return h[:, :, None, :, :].expand(b, kv, n_rep, s, d).reshape(b, kv * n_rep, s, d)
 
 
-def forward(cfg, w, input_ids, attention_mask):
+def forward(cfg, w, input_ids, attention_mask, adapters=None):
+    """adapters: optional {module path: fn(x, weight, bias) -> output} replacing that linear."""
     qwen3 = cfg["model_type"] == "qwen3"
     hidden = cfg["hidden_size"]
     n_heads = cfg["num_attention_heads"]
@@ -107,7 +108,11 @@ def forward(cfg, w, input_ids, attention_mask):
     x = w["model.embed_tokens.weight"][input_ids]
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
-        lin = lambda t, name: torch.nn.functional.linear(t, w[p + name + ".weight"], w.get(p + name + ".bias"))
+        def lin(t, name, p=p):
+            path = p + name
+            if adapters and path in adapters:
+                return adapters[path](t, w[path + ".weight"], w.get(path + ".bias"))
+            return torch.nn.functional.linear(t, w[path + ".weight"], w.get(path + ".bias"))
         h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
         q = lin(h, "self_attn.q_proj").view(b, s, n_heads, head_dim)
         k = lin(h, "self_attn.k_proj").view(b, s, n_kv, head_dim)

@@ -5,7 +5,7 @@ namespace FineTuneAgent.Torch;
 /// half-written one: the data goes to a temporary file in the same folder (so the rename
 /// cannot cross file systems), is flushed to disk, and is then renamed over the target.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

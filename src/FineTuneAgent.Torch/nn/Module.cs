@@ -46,6 +46,24 @@ public static partial class torch
                     _nonPersistent.Add(name);
             }
 
+            /// <summary>
+            /// Unregisters a parameter without disposing it and returns it (null when absent), so
+            /// another module can take it over: a LoRA linear keeps its base layer's weight under
+            /// the checkpoint name `weight`.
+            /// </summary>
+            public Parameter? release_parameter(string name) =>
+                _parameters.Remove(name, out var p) ? p : null;
+
+            /// <summary>Unregisters a buffer without disposing it and returns it (null when absent).</summary>
+            public Tensor? release_buffer(string name)
+            {
+                _nonPersistent.Remove(name);
+                return _buffers.Remove(name, out var b) ? b : null;
+            }
+
+            /// <summary>Whether a buffer is registered as non-persistent (left out of the state dict).</summary>
+            public bool is_persistent_buffer(string name) => _buffers.ContainsKey(name) && !_nonPersistent.Contains(name);
+
             public void register_module(string name, Module module)
             {
                 CheckName(name);
