@@ -188,9 +188,12 @@ public static class PeftAdapter
                 byModule[rest] = parts = new Dictionary<string, string>();
             parts[part] = key;
         }
+        var slots = ProjectionSlot.Of(model).Select(s => s.Name).ToHashSet();
         var ranks = new Dictionary<string, int>();
         foreach (var (module, parts) in byModule)
         {
+            if (!slots.Contains(module))
+                throw new InvalidDataException($"{weightsPath}: adapts '{module}', but the model has no such linear layer (this adapter is for another model?)");
             if (!parts.ContainsKey("A") || !parts.ContainsKey("B"))
                 throw new InvalidDataException($"{weightsPath}: module '{module}' has {(parts.ContainsKey("A") ? "lora_A but no lora_B" : "lora_B but no lora_A")}");
             if (parts.ContainsKey("m") != settings.UseDora)
