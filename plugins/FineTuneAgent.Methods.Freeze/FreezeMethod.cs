@@ -22,10 +22,7 @@ public sealed class FreezeMethod : IFineTuneMethod
         var s = Expect(settings);
         var layers = s.LayerIndices(config.NumHiddenLayers);
         long wb = ElementSize(shape.WeightDtype);
-        var perLayer = s.TrainableModules is null
-            ? MemoryEstimator.LayerParameters(config)
-            : MemoryEstimator.LayerLinears(config).Where(l => s.TrainsInLayer(l.Name + ".weight")).Sum(l => l.WeightElements + (l.HasBias ? l.OutFeatures : 0))
-              + (s.TrainsInLayer("input_layernorm.weight") ? config.HiddenSize : 0) + (s.TrainsInLayer("post_attention_layernorm.weight") ? config.HiddenSize : 0);
+        var perLayer = MemoryEstimator.LayerParameterCounts(config).Where(p => s.TrainsInLayer(p.Name)).Sum(p => p.Elements);
         long embedding = (long)config.VocabSize * config.HiddenSize;
         // A tied output layer is the embedding matrix: training either trains that one matrix.
         var trainsEmbedding = s.ExtraModules.Contains("embed_tokens") || (s.ExtraModules.Contains("lm_head") && config.TieWordEmbeddings);

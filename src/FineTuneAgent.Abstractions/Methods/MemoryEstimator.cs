@@ -33,9 +33,28 @@ public static class MemoryEstimator
         ];
     }
 
+    /// <summary>Every parameter of one decoder layer by its name within the layer, with its element count.</summary>
+    public static IReadOnlyList<(string Name, long Elements)> LayerParameterCounts(ModelConfig c)
+    {
+        var list = new List<(string, long)>();
+        foreach (var l in LayerLinears(c))
+        {
+            list.Add((l.Name + ".weight", l.WeightElements));
+            if (l.HasBias)
+                list.Add((l.Name + ".bias", l.OutFeatures));
+        }
+        list.Add(("input_layernorm.weight", c.HiddenSize));
+        list.Add(("post_attention_layernorm.weight", c.HiddenSize));
+        if (c.UseQkNorm)
+        {
+            list.Add(("self_attn.q_norm.weight", c.HeadDim));
+            list.Add(("self_attn.k_norm.weight", c.HeadDim));
+        }
+        return list;
+    }
+
     /// <summary>Parameters of one decoder layer (projections, biases, norms).</summary>
-    public static long LayerParameters(ModelConfig c) =>
-        LayerLinears(c).Sum(l => l.WeightElements + (l.HasBias ? l.OutFeatures : 0)) + 2L * c.HiddenSize + (c.UseQkNorm ? 2L * c.HeadDim : 0);
+    public static long LayerParameters(ModelConfig c) => LayerParameterCounts(c).Sum(p => p.Elements);
 
     /// <summary>Parameters outside the decoder layers: embeddings, final norm, an untied LM head.</summary>
     public static long NonLayerParameters(ModelConfig c) => c.ParameterCount() - c.NumHiddenLayers * LayerParameters(c);

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using FineTuneAgent.Abstractions.Methods;
+using FineTuneAgent.Modeling.Config;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Methods.Tests;
+
+public sealed class MemoryEstimateTests
+{
+    private static readonly TrainingShape Fp32 = new() { WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, SequenceLength = 16 };
+
+    public static IEnumerable<object[]> Cases()
+    {
+        yield return ["lora", "{\"r\": 4}"];
+        yield return ["lora", "{\"r\": 4, \"target_modules\": [\"q_proj\", \"v_proj\"], \"rank_pattern\": {\"v_proj\": 2}}"];
+        yield return ["dora", "{\"r\": 3}"];
+        yield return ["freeze", "{\"freeze_trainable_layers\": 1}"];
+        yield return ["freeze", "{\"freeze_trainable_layers\": 2, \"freeze_trainable_modules\": \"self_attn\", \"freeze_extra_modules\": [\"embed_tokens\", \"norm\"]}"];
+        yield return ["full", "{}"];
+    }
+
+    /// <summary>The estimate's parameter counts and weight bytes equal those of the model the method really builds.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Estimate_MatchesTheAdaptedModelsRealTensors(string method, string settingsJson)
+    {
+        foreach (var json in new[] { Models.Qwen3Json(), Models.LlamaJson() })
+        {
+            using var model = Models.Build(json);
+            var m = GradientFlowTests.Method(method);
+            var settings = m.ParseSettings(JsonNode.Parse(settingsJson)!.AsObject());
+            var estimate = m.EstimateMemory(model.Config, Fp32, settings);
+            var adapted = m.Adapt(model, Models.Template, settings);
+            var trainable = adapted.TrainableParameters.Sum(p => p.Parameter.numel());
+            var all = model.parameters().Sum(p => p.numel());
+            var bytes = model.parameters().Sum(p => p.numel() * ElementSize(p.dtype));
+            Assert.Equal(trainable, estimate.TrainableParameters);
+            Assert.Equal(all, estimate.TotalParameters);
+            Assert.Equal(bytes, estimate.WeightBytes);
+            Assert.Equal(trainable * 4, estimate.GradientBytes);
+            Assert.Equal(trainable * 4 * 2, estimate.OptimizerBytes);
+        }
+    }
+
+    /// <summary>FACTS.md §10.1: LoRA r = 16 on all seven projections of the real models.</summary>
+    [Theory]
+    [InlineData("qwen3", 1024, 3072, 28, 16, 8, 128, 10.09)]
+    [InlineData("qwen3", 4096, 12288, 36, 32, 8, 128, 43.65)]
+    [InlineData("llama", 2048, 8192, 16, 32, 8, 64, 11.27)]
+    [InlineData("llama", 4096, 14336, 32, 32, 8, 128, 41.94)]
+    public void LoraTrainableCounts_MatchThePublishedFigures(string type, int hidden, int intermediate, int layers, int heads, int kv, int headDim, double millions)
+    {
+        var config = new ModelConfig
+        {
+            ModelType = type, VocabSize = 151936, HiddenSize = hidden, IntermediateSize = intermediate, NumHiddenLayers = layers,
+            NumAttentionHeads = heads, NumKeyValueHeads = kv, HeadDim = headDim, UseQkNorm = type == "qwen3",
+        };
+        var m = new Lora.LoraMethod();
+        var estimate = m.EstimateMemory(config, new TrainingShape(), m.ParseSettings(new JsonObject { ["r"] = 16 }));
+        Assert.Equal(millions, Math.Round(estimate.TrainableParameters / 1e6, 2));
+    }
+
+    [Fact]
+    public void Activations_GrowWithBatchAndLength_AndCheckpointingKeepsLess()
+    {
+        var config = Models.Config(Models.Qwen3Json(layers: 4));
+        var m = new Lora.LoraMethod();
+        var s = m.ParseSettings(null);
+        var small = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64 }, s);
+        var batch = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64, MicroBatchSize = 2 }, s);
+        var longer = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128 }, s);
+        var checkpointed = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64, GradientCheckpointing = true }, s);
+        Assert.Equal(2 * small.ActivationBytes, batch.ActivationBytes); // every saved tensor has a batch dimension
+        Assert.True(longer.ActivationBytes > 2 * small.ActivationBytes); // attention probabilities grow with s²
+        Assert.True(checkpointed.CheckpointedActivationBytes < small.ActivationBytes);
+        Assert.Equal(small.ActivationBytes, checkpointed.ActivationBytes);
+        Assert.True(checkpointed.TotalBytes < small.TotalBytes);
+
+        var freeze = new Freeze.FreezeMethod();
+        var lastLayer = freeze.EstimateMemory(config, new TrainingShape { SequenceLength = 64 }, freeze.ParseSettings(new JsonObject { ["freeze_trainable_layers"] = 1 }));
+        var full = new Full.FullMethod().EstimateMemory(config, new TrainingShape { SequenceLength = 64 }, new Full.FullMethod().ParseSettings(null));
+        Assert.True(lastLayer.ActivationBytes < full.ActivationBytes / 2); // backward stops at the last layer
+    }
+
+    [Fact]
+    public void BadShape_IsRejected_NamingTheField()
+    {
+        var m = new Lora.LoraMethod();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => m.EstimateMemory(Models.Config(Models.Qwen3Json()), new TrainingShape { SequenceLength = 0 }, m.ParseSettings(null)));
+        Assert.Equal("SequenceLength", e.ParamName);
+    }
+}
