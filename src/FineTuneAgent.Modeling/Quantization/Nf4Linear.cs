@@ -11,7 +11,9 @@ namespace FineTuneAgent.Modeling.Quantization;
 /// Buffers (HF's <c>weight.absmax</c>… with '.' → '_', as module names cannot hold dots):
 /// <c>weight</c> (packed uint8), <c>weight_absmax</c>, and with double quantization
 /// <c>weight_nested_absmax</c>, <c>weight_nested_quant_map</c>, <c>weight_nested_offset</c>.
-/// The bias, if any, is a frozen parameter <c>bias</c> in the compute dtype.
+/// The bias, if any, is a frozen parameter <c>bias</c> in the compute dtype. <c>to(dtype)</c>
+/// casts the float32 constants with the bias (the ops read them back as float32); quantize after
+/// casting the model to keep them exact.
 /// </summary>
 public sealed class Nf4Linear : nn.Module<Tensor, Tensor>
 {

@@ -123,4 +123,46 @@ public class Nf4LinearTests
         bias.add_(1);
         Assert.Equal(before, layer.bias.data<float>());
     }
+
+    [Fact]
+    public void ModuleToBFloat16_CastsBiasAndConstants_ForwardStillCloseToFloat32()
+    {
+        manual_seed(17);
+        using var scope = NewDisposeScope();
+        using var source = new Linear(64, 16);
+        using var layer = new Nf4Linear(source);
+        var x = randn(3, 64);
+        var before = layer.call(x);
+        layer.to(ScalarType.BFloat16);
+        Assert.Equal(ScalarType.BFloat16, layer.bias!.dtype);
+        Assert.Equal(ScalarType.Byte, layer.QuantizedWeight.Packed.dtype);
+        var after = layer.call(x.to_type(ScalarType.BFloat16));
+        Assert.Equal(ScalarType.BFloat16, after.dtype);
+        // bf16 keeps 8 significant bits: the constants and the product lose about 1 %.
+        AssertClose(before, after.to_type(ScalarType.Float32), 0.05);
+    }
+
+    [Fact]
+    public void StateDict_SavedAndLoadedIntoAnotherLayer_GivesTheSameOutput()
+    {
+        manual_seed(18);
+        using var scope = NewDisposeScope();
+        using var a = new Nf4Linear(randn(16, 64), randn(16));
+        using var b = new Nf4Linear(randn(16, 64), randn(16));
+        var path = Path.Combine(Path.GetTempPath(), $"fta-nf4-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Safetensors.Save(path, a.state_dict());
+            var loaded = Safetensors.Load(path);
+            b.load_state_dict(loaded);
+            foreach (var t in loaded.Values)
+                t.Dispose();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        var x = randn(2, 64);
+        Assert.Equal(a.call(x).bytes, b.call(x).bytes);
+    }
 }

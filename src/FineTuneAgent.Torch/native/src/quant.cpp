@@ -258,22 +258,24 @@ at::Tensor nf4_dequantize(const Nf4State& s, at::ScalarType dtype) {
 
 // ---- 8-bit blockwise (the nested absmax of double quantization) ------------------------------
 
-void check_code(const at::Tensor& code) {
-    check_dtype(code, at::kFloat, "code");
-    if (code.dim() != 1) throw std::invalid_argument("code must be one-dimensional");
-    check_numel(code, 256, "code (an 8-bit map)");
+// The 256-entry code as contiguous float32 (a module cast to bf16 casts it too).
+at::Tensor code_f32(const at::Tensor& code) {
+    auto c = f32(code, "code");
+    if (c.dim() != 1) throw std::invalid_argument("code must be one-dimensional");
+    check_numel(c, 256, "code (an 8-bit map)");
+    return c;
 }
 
 std::tuple<at::Tensor, at::Tensor> blockwise_quantize(const at::Tensor& input, const at::Tensor& code, int64_t blocksize) {
     check_defined(input, "input");
     check_float_dtype(input.scalar_type(), "input");
     if (input.numel() == 0) throw std::invalid_argument("input must not be empty");
-    check_code(code);
+    auto code32 = code_f32(code);
     check_blocksize(blocksize, "blocksize");
     const int64_t n = input.numel(), blocks = ceil_div(n, blocksize);
     if (fast_path(input)) {
         auto x = input.contiguous();
-        auto c = code.contiguous().to(at::kCPU);
+        auto c = code32.to(at::kCPU);
         auto mids = midpoints(c.data_ptr<float>(), 256);
         auto q = at::empty(input.sizes(), at::TensorOptions().dtype(at::kByte));
         auto absmax = at::empty({blocks}, at::TensorOptions().dtype(at::kFloat));
@@ -284,13 +286,13 @@ std::tuple<at::Tensor, at::Tensor> blockwise_quantize(const at::Tensor& input, c
         });
         return {q, absmax};
     }
-    auto [q, absmax] = quantize_blocks_aten(input, code, blocksize);
+    auto [q, absmax] = quantize_blocks_aten(input, code32, blocksize);
     return {q.reshape(input.sizes()), absmax};
 }
 
 at::Tensor blockwise_dequantize(const at::Tensor& q, const at::Tensor& absmax_in, const at::Tensor& code_in, int64_t blocksize, at::ScalarType dtype) {
     check_dtype(q, at::kByte, "q");
-    check_code(code_in);
+    auto code32 = code_f32(code_in);
     check_blocksize(blocksize, "blocksize");
     check_float_dtype(dtype, "dtype");
     const int64_t n = q.numel(), blocks = ceil_div(n, blocksize);
@@ -298,7 +300,7 @@ at::Tensor blockwise_dequantize(const at::Tensor& q, const at::Tensor& absmax_in
     check_numel(absmax, blocks, "absmax (one per block)");
     if (fast_path(q)) {
         auto qc = q.contiguous();
-        auto code = code_in.contiguous().to(at::kCPU);
+        auto code = code32.to(at::kCPU);
         auto out = at::empty(q.sizes(), at::TensorOptions().dtype(dtype));
         const uint8_t* qp = qc.data_ptr<uint8_t>();
         const float* c = code.data_ptr<float>();
@@ -314,7 +316,7 @@ at::Tensor blockwise_dequantize(const at::Tensor& q, const at::Tensor& absmax_in
         });
         return out;
     }
-    auto values = code_in.index_select(0, q.reshape(-1).to(at::kLong));
+    auto values = code32.index_select(0, q.reshape(-1).to(at::kLong));
     auto scaled = at::constant_pad_nd(values, {0, blocks * blocksize - n}).view({blocks, blocksize}) * absmax.unsqueeze(1);
     return scaled.reshape(-1).slice(0, 0, n).to(dtype).reshape(q.sizes());
 }
