@@ -69,6 +69,12 @@ void check_numel(const at::Tensor& t, int64_t n, const char* name) {
     if (t.numel() != n) throw std::invalid_argument(std::string(name) + " must have " + n2s(n) + " elements, got " + n2s(t.numel()));
 }
 
+// The CPU loops read every state tensor through raw pointers: they must share one device.
+void check_device(const at::Tensor& t, const at::Tensor& reference, const char* name, const char* reference_name) {
+    if (t.defined() && t.device() != reference.device())
+        throw std::invalid_argument(std::string(name) + " is on " + t.device().str() + " but " + reference_name + " on " + reference.device().str());
+}
+
 // Scale constants are float32; a module cast to bf16 casts them too, so convert back here.
 at::Tensor f32(const at::Tensor& t, const char* name) {
     check_defined(t, name);
@@ -191,6 +197,10 @@ struct Nf4State {
         check_numel(packed, (n + 1) / 2, "packed (two 4-bit codes per byte)");
         check_defined(absmax, "absmax");
         check_numel(absmax, ceil_div(n, blocksize), "absmax (one per block)");
+        check_device(absmax, packed, "absmax", "packed");
+        check_device(nested_absmax, packed, "nested_absmax", "packed");
+        check_device(nested_code, packed, "nested_code", "packed");
+        check_device(nested_offset, packed, "nested_offset", "packed");
         if (!nested()) {
             if (nested_code.defined() || nested_offset.defined())
                 throw std::invalid_argument("nested_code and nested_offset need nested_absmax");
@@ -298,6 +308,8 @@ at::Tensor blockwise_dequantize(const at::Tensor& q, const at::Tensor& absmax_in
     const int64_t n = q.numel(), blocks = ceil_div(n, blocksize);
     auto absmax = f32(absmax_in, "absmax");
     check_numel(absmax, blocks, "absmax (one per block)");
+    check_device(absmax, q, "absmax", "q");
+    check_device(code32, q, "code", "q");
     if (fast_path(q)) {
         auto qc = q.contiguous();
         auto code = code32.to(at::kCPU);
@@ -365,6 +377,7 @@ at::Tensor int8_dequantize(const at::Tensor& q, const at::Tensor& stats_in, at::
     check_float_dtype(dtype, "dtype");
     auto stats = f32(stats_in, "row_stats");
     check_numel(stats, q.size(0), "row_stats (one per row)");
+    check_device(stats, q, "row_stats", "q");
     constexpr float kInv127 = 7.874015718698502e-3f;
     if (fast_path(q)) {
         auto qc = q.contiguous();
