@@ -8,6 +8,7 @@ public static class Program
     {
         var root = new RootCommand("FineTuneAgent benchmarks: the libtorch binding against libtorch called from C++.");
         root.Subcommands.Add(MatmulCommand.Create());
+        root.Subcommands.Add(QuantCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

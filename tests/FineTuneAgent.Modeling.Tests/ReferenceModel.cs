@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace FineTuneAgent.Modeling.Tests;
@@ -29,22 +28,7 @@ internal static class ReferenceModel
                 ["attention_mask"] = attentionMask,
                 ["labels"] = labels,
             }));
-            var script = Path.Combine(RepoRoot(), "tests", "compat", "reference_model.py");
-            var psi = new ProcessStartInfo("/usr/bin/python3", [script, modelDir, input, output])
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            psi.Environment["OMP_NUM_THREADS"] = "1";
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
-            {
-                p.Kill(entireProcessTree: true);
-                throw new TimeoutException("reference_model.py did not finish in 2 minutes");
-            }
-            if (p.ExitCode != 0)
-                throw new InvalidOperationException($"reference_model.py failed ({p.ExitCode}): {stderr.Result}");
+            CompatPython.Run("reference_model.py", modelDir, input, output);
             var bytes = File.ReadAllBytes(output);
             var count = inputIds.Length * inputIds[0].Length;
             var floats = new float[bytes.Length / 4];

@@ -36,6 +36,29 @@ typedef struct {
     int32_t reserved;
 } fta_scalar;
 
+// ---- Quantization (src/quant.cpp): bitsandbytes NF4 / 8-bit blockwise / int8 row-wise --------
+// Quantized tensors are uint8 (NF4 codes, two per byte, first element in the high nibble; 8-bit
+// blockwise codes) or int8 (row-wise); scales are float32. A null nested_* handle means "no
+// double quantization". dtype codes are at::ScalarType values.
+fta_status fta_quant_nf4_quantize(fta_tensor input, int64_t blocksize, fta_tensor* packed, fta_tensor* absmax);
+fta_status fta_quant_nf4_dequantize(fta_tensor packed, fta_tensor absmax, fta_tensor nested_absmax, fta_tensor nested_code,
+                                    fta_tensor nested_offset, int64_t blocksize, int64_t nested_blocksize, const int64_t* shape,
+                                    int64_t ndim, int32_t dtype, fta_tensor* out);
+fta_status fta_quant_blockwise_quantize(fta_tensor input, fta_tensor code, int64_t blocksize, fta_tensor* q, fta_tensor* absmax);
+fta_status fta_quant_blockwise_dequantize(fta_tensor q, fta_tensor absmax, fta_tensor code, int64_t blocksize, int32_t dtype, fta_tensor* out);
+fta_status fta_quant_int8_quantize(fta_tensor input, fta_tensor* q, fta_tensor* row_stats);
+fta_status fta_quant_int8_dequantize(fta_tensor q, fta_tensor row_stats, int32_t dtype, fta_tensor* out);
+// y = input W^T + bias with W dequantized into input's dtype on the fly; differentiable in input
+// (and bias), never in the quantized tensors, which are all the autograd node keeps.
+fta_status fta_quant_nf4_linear(fta_tensor input, fta_tensor packed, fta_tensor absmax, fta_tensor nested_absmax, fta_tensor nested_code,
+                                fta_tensor nested_offset, fta_tensor bias, int64_t blocksize, int64_t nested_blocksize,
+                                int64_t out_features, int64_t in_features, fta_tensor* out);
+fta_status fta_quant_int8_linear(fta_tensor input, fta_tensor q, fta_tensor row_stats, fta_tensor bias, fta_tensor* out);
+// Test hooks: take the device-agnostic ATen path on CPU (this thread); list a quantized linear
+// output's saved tensors.
+fta_status fta_quant_set_portable(int32_t enabled);
+fta_status fta_quant_saved_tensors(fta_tensor output, fta_tensor* out, int64_t capacity, int64_t* count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,41 @@
+using FineTuneAgent.Torch;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Modeling.Quantization;
+
+/// <summary>
+/// A 2-D weight stored as row-wise absmax int8 (bitsandbytes' Int8Params: CB and SCB): W ≈ q ·
+/// row_stats / 127. Owns its tensors (a module it is given to owns them instead).
+/// </summary>
+public sealed class Int8Weight : IDisposable
+{
+    internal Int8Weight(Tensor data, Tensor rowStats, ScalarType dtype)
+    {
+        Data = data;
+        RowStats = rowStats;
+        DType = dtype;
+    }
+
+    /// <summary>int8 (out_features, in_features): round(W · 127 / row_stats).</summary>
+    public Tensor Data { get; }
+
+    /// <summary>float32 (out_features): max |row| of the original weight.</summary>
+    public Tensor RowStats { get; }
+
+    /// <summary>The dtype of the original weight, the default of <see cref="Dequantize"/>.</summary>
+    public ScalarType DType { get; }
+
+    public IReadOnlyList<long> Shape => Data.shape;
+
+    /// <summary>Bytes held by the tensors (elements × element size, summed).</summary>
+    public long StorageBytes => Data.numel() * Data.ElementSize + RowStats.numel() * RowStats.ElementSize;
+
+    /// <summary>The weight in dtype (default: the original dtype); a new tensor the caller owns.</summary>
+    public Tensor Dequantize(ScalarType? dtype = null) => ops.bitsandbytes.int8_vectorwise_dequant(Data, RowStats, dtype ?? DType);
+
+    public void Dispose()
+    {
+        Data.Dispose();
+        RowStats.Dispose();
+    }
+}
