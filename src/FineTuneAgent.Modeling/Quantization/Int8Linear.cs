@@ -1,3 +1,4 @@
+using FineTuneAgent.Modeling.Adapters;
 using FineTuneAgent.Torch;
 using FineTuneAgent.Torch.Modules;
 using static FineTuneAgent.Torch.torch;
@@ -10,7 +11,7 @@ namespace FineTuneAgent.Modeling.Quantization;
 /// call only; gradients reach x, never the weight. Buffers as in HF checkpoints: <c>weight</c>
 /// (int8) and <c>SCB</c> (float32 row stats); a frozen parameter <c>bias</c> in the compute dtype.
 /// </summary>
-public sealed class Int8Linear : nn.Module<Tensor, Tensor>
+public sealed class Int8Linear : nn.Module<Tensor, Tensor>, IFrozenLinear
 {
     /// <summary>Quantizes source's weight and copies its bias; source is left untouched (dispose it to free it).</summary>
     public Int8Linear(Linear source, ScalarType? computeDType = null) : this(Source(source).weight, source.bias, computeDType)
@@ -56,6 +57,19 @@ public sealed class Int8Linear : nn.Module<Tensor, Tensor>
 
     /// <summary>The weight in full precision (default: the compute dtype), for merging adapters.</summary>
     public Tensor Dequantize(ScalarType? dtype = null) => QuantizedWeight.Dequantize(dtype ?? ComputeDType);
+
+    Tensor? IFrozenLinear.bias => bias;
+
+    Tensor IFrozenLinear.DequantizeWeight(ScalarType dtype) => Dequantize(dtype);
+
+    /// <summary>Quantizes <paramref name="weight"/> ([out, in]) with this layer's settings into its existing buffers.</summary>
+    public void RequantizeWeight(Tensor weight)
+    {
+        if (!weight.shape.SequenceEqual(QuantizedWeight.Shape))
+            throw new ArgumentException($"weight must have shape [{string.Join(", ", QuantizedWeight.Shape)}], got [{string.Join(", ", weight.shape)}]", nameof(weight));
+        using var source = weight.to_type(QuantizedWeight.DType);
+        QuantizedWeight.ReplaceWith(Int8RowwiseQuantizer.Quantize(source));
+    }
 
     private static Linear Source(Linear source)
     {

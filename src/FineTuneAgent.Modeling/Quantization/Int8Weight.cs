@@ -33,6 +33,17 @@ public sealed class Int8Weight : IDisposable
     /// <summary>The weight in dtype (default: the original dtype); a new tensor the caller owns.</summary>
     public Tensor Dequantize(ScalarType? dtype = null) => ops.bitsandbytes.int8_vectorwise_dequant(Data, RowStats, dtype ?? DType);
 
+    /// <summary>Takes over <paramref name="other"/>'s data in place (tensor identities kept) and disposes it.</summary>
+    internal void ReplaceWith(Int8Weight other)
+    {
+        if (!other.Shape.SequenceEqual(Shape))
+            throw new ArgumentException("the replacement must have the same shape", nameof(other));
+        using var _ = no_grad();
+        Data.set_(other.Data);
+        RowStats.set_(other.RowStats);
+        other.Dispose();
+    }
+
     public void Dispose()
     {
         Data.Dispose();

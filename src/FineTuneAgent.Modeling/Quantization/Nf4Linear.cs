@@ -1,3 +1,4 @@
+using FineTuneAgent.Modeling.Adapters;
 using FineTuneAgent.Torch;
 using FineTuneAgent.Torch.Modules;
 using static FineTuneAgent.Torch.torch;
@@ -15,7 +16,7 @@ namespace FineTuneAgent.Modeling.Quantization;
 /// casts the float32 constants with the bias (the ops read them back as float32); quantize after
 /// casting the model to keep them exact.
 /// </summary>
-public sealed class Nf4Linear : nn.Module<Tensor, Tensor>
+public sealed class Nf4Linear : nn.Module<Tensor, Tensor>, IFrozenLinear
 {
     /// <summary>Quantizes source's weight and copies its bias; source is left untouched (dispose it to free it).</summary>
     public Nf4Linear(Linear source, int blocksize = NormalFloat4.DefaultBlocksize, bool doubleQuant = true, ScalarType? computeDType = null)
@@ -73,6 +74,19 @@ public sealed class Nf4Linear : nn.Module<Tensor, Tensor>
 
     /// <summary>The weight in full precision (default: the compute dtype), for merging adapters or PiSSA/DoRA initialisation.</summary>
     public Tensor Dequantize(ScalarType? dtype = null) => QuantizedWeight.Dequantize(dtype ?? ComputeDType);
+
+    Tensor? IFrozenLinear.bias => bias;
+
+    Tensor IFrozenLinear.DequantizeWeight(ScalarType dtype) => Dequantize(dtype);
+
+    /// <summary>Quantizes <paramref name="weight"/> ([out, in]) with this layer's settings into its existing buffers.</summary>
+    public void RequantizeWeight(Tensor weight)
+    {
+        if (!weight.shape.SequenceEqual(QuantizedWeight.Shape))
+            throw new ArgumentException($"weight must have shape [{string.Join(", ", QuantizedWeight.Shape)}], got [{string.Join(", ", weight.shape)}]", nameof(weight));
+        using var source = weight.to_type(QuantizedWeight.DType);
+        QuantizedWeight.ReplaceWith(Nf4Quantizer.Quantize(source, QuantizedWeight.Blocksize, QuantizedWeight.DoubleQuantized));
+    }
 
     internal static Parameter? FrozenBias(Tensor? bias, long outFeatures, ScalarType dtype)
     {

@@ -78,6 +78,21 @@ public sealed class Nf4Weight : IDisposable
     public Tensor Dequantize(ScalarType? dtype = null) =>
         ops.bitsandbytes.dequantize_4bit(Packed, Absmax, Blocksize, "nf4", _shape, dtype ?? DType, Nested);
 
+    /// <summary>
+    /// Takes over <paramref name="other"/>'s data in place (each tensor keeps its identity, so
+    /// modules that registered them see the new values) and disposes it. Used to requantize after
+    /// merging an adapter into the weight.
+    /// </summary>
+    internal void ReplaceWith(Nf4Weight other)
+    {
+        if (!other.Shape.SequenceEqual(Shape) || other.Blocksize != Blocksize || other.DoubleQuantized != DoubleQuantized)
+            throw new ArgumentException("the replacement must have the same shape, blocksize and double quantization", nameof(other));
+        using var _ = no_grad();
+        foreach (var (mine, theirs) in Tensors.Zip(other.Tensors))
+            mine.set_(theirs);
+        other.Dispose();
+    }
+
     public void Dispose()
     {
         foreach (var t in Tensors)
