@@ -4,7 +4,7 @@ using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Modeling.Config;
 using static FineTuneAgent.Torch.torch;
 
-namespace FineTuneAgent.Core.Tests;
+namespace FineTuneAgent.Core.Tests.Plugins;
 
 public class PluginHostTests
 {
@@ -35,26 +35,21 @@ public class PluginHostTests
     }
 
     [Fact]
-    public void Load_BrokenPlugin_IsReportedAndTheOthersStillLoad()
+    public void Plugins_BuiltTemplates_AreListedAsLoadedTemplatesWithTheirVersionAndFolder()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"fta-plugins-{Guid.NewGuid():N}");
-        try
+        using var host = PluginHost.Load(PluginsFolder);
+        foreach (var (name, folder) in new[] { ("qwen3", "FineTuneAgent.Templates.Qwen3"), ("llama", "FineTuneAgent.Templates.Llama") })
         {
-            foreach (var dir in Directory.GetDirectories(PluginsFolder))
-                CopyDirectory(dir, Path.Combine(folder, Path.GetFileName(dir)));
-            var broken = Path.Combine(folder, "FineTuneAgent.Templates.Broken");
-            Directory.CreateDirectory(broken);
-            File.WriteAllText(Path.Combine(broken, "FineTuneAgent.Templates.Broken.dll"), "not an assembly");
-            using var host = PluginHost.Load(folder);
-            var failure = Assert.Single(host.Failures);
-            Assert.Equal(broken, failure.Folder);
-            Assert.Equal(2, host.Templates.Count);
+            var row = Assert.Single(host.Plugins, p => p.Name == name);
+            Assert.Equal(PluginKind.Template, row.Kind);
+            Assert.Equal(PluginStatus.Loaded, row.Status);
+            Assert.Null(row.Reason);
+            Assert.Equal(Path.Combine(Path.GetFullPath(PluginsFolder), folder), row.Folder);
+            // The assembly's informational version: the project's Version (1.0.0), maybe with the commit after '+'.
+            Assert.Matches(@"^1\.0\.0(\+[0-9a-f]+)?$", row.Version);
         }
-        finally
-        {
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-        }
+        // Every plugin folder is listed, whether or not it holds implementations yet.
+        Assert.Equal(Directory.GetDirectories(PluginsFolder).Select(Path.GetFileName).Order(), host.Plugins.Select(p => Path.GetFileName(p.Folder)).Distinct().Order());
     }
 
     [Fact]
@@ -90,12 +85,5 @@ public class PluginHostTests
         var llama2 = new System.Text.Json.Nodes.JsonObject { ["model_type"] = "llama", ["vocab_size"] = 32000 };
         Assert.Equal("llama2", llama.ChatFormatFor(ModelConfigReader.Parse(llama2, "2")));
         Assert.Equal("qwen3", host.TemplateFor("qwen3").ChatFormatFor(ModelConfigReader.Parse(host.TemplateFor("qwen3").BuiltInConfig("tiny"), "q")));
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from))
-            File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 }
