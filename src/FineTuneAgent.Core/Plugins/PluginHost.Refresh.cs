@@ -120,7 +120,7 @@ public sealed partial class PluginHost
             _draining.Add(generation);
     }
 
-    private List<PluginInfo> List()
+    private List<PluginInfo> Listing()
     {
         var rows = new List<PluginInfo>();
         if (_folderFailure is not null)

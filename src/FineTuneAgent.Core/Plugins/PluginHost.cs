@@ -58,18 +58,20 @@ public sealed partial class PluginHost : IDisposable
     /// <summary>Every plugin: one row per implementation of each current and draining build, one per folder that offers nothing.</summary>
     public IReadOnlyList<PluginInfo> Plugins
     {
-        get { lock (_lock) return List(); }
+        get { lock (_lock) return Listing(); }
     }
 
     /// <summary>The folders whose latest build did not load, with the reasons.</summary>
     public IReadOnlyList<PluginInfo> Failures => Plugins.Where(p => p.IsFailure).ToList();
 
+    // Lookups without a lease serve one-shot commands; a run leases (AcquireMethod, AcquireTemplate…)
+    // so that a hot swap during the run leaves its build loaded until it ends.
+
     /// <summary>The template for an HF model_type; the error lists the model types the loaded plugins know, and the failures.</summary>
     public IModelTemplate TemplateFor(string modelType) => FindTemplate(t => t.ModelTypes.Contains(modelType), () => NoTemplateFor(modelType)).Instance;
 
     /// <summary>The template by its own name ("qwen3", "llama").</summary>
-    public IModelTemplate TemplateNamed(string name) => FindTemplate(t => t.Name == name, () =>
-        $"no model template named \"{name}\" (available: {Known(g => g.Templates.Select(t => t.Name))}{Unavailable()})").Instance;
+    public IModelTemplate TemplateNamed(string name) => FindTemplate(t => t.Name == name, () => NoTemplateNamed(name)).Instance;
 
     /// <summary>The fine-tuning method by its name ("lora", "full").</summary>
     public IFineTuneMethod Method(string name) => FindMethod(name).Instance;
@@ -85,7 +87,7 @@ public sealed partial class PluginHost : IDisposable
     public PluginLease<IModelTemplate> AcquireTemplate(string name)
     {
         lock (_lock)
-            return Lease(FindTemplate(t => t.Name == name, () => $"no model template named \"{name}\" (available: {Known(g => g.Templates.Select(t => t.Name))}{Unavailable()})"));
+            return Lease(FindTemplate(t => t.Name == name, () => NoTemplateNamed(name)));
     }
 
     /// <summary>The template for an HF model_type for a new run, held on its current build until the lease is disposed.</summary>
@@ -153,6 +155,9 @@ public sealed partial class PluginHost : IDisposable
         }
     }
 
+    private string NoTemplateNamed(string name) =>
+        $"no model template named \"{name}\" (available: {Known(g => g.Templates.Select(t => t.Name))}{Unavailable()})";
+
     private string NoTemplateFor(string modelType) =>
         $"no model template handles model_type \"{modelType}\" (loaded templates handle: {Known(g => g.Templates.SelectMany(t => t.ModelTypes))}{Unavailable()})";
 
@@ -166,7 +171,7 @@ public sealed partial class PluginHost : IDisposable
 
     private string Unavailable()
     {
-        var rows = List();
+        var rows = Listing();
         var text = "";
         var empty = rows.Where(p => p.Status == PluginStatus.NoImplementations).Select(p => p.Name).ToList();
         if (empty.Count > 0)

@@ -6,7 +6,7 @@ public sealed record PluginHostOptions
     /// <summary>
     /// Watch the plugins folder and refresh by itself after changes settle. Off by default: a
     /// one-shot command needs no watcher; the agent turns it on. <see cref="PluginHost.Refresh"/>
-    /// works either way.
+    /// works either way. A plugins folder that does not exist when the host starts is not watched.
     /// </summary>
     public bool Watch { get; init; }
 
