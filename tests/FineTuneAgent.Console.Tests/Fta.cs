@@ -8,13 +8,18 @@ internal static class Fta
 {
     private static string DllPath => typeof(Fta).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "FtaDll").Value!;
 
-    public static (int exitCode, string stdout, string stderr) Run(params string[] args)
+    public static (int exitCode, string stdout, string stderr) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs fta with extra environment variables (FTA_PLUGINS_DIR, …).</summary>
+    public static (int exitCode, string stdout, string stderr) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet", [DllPath, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment)
+            psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

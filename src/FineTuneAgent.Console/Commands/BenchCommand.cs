@@ -30,8 +30,8 @@ public static class BenchCommand
         var command = new Command("forward", "Forward-pass tokens/s of a built-in model shape.") { template, size, seqLen, batch, dtype, steps, json };
         command.SetAction(parse =>
         {
-            using var catalog = PluginCatalog.Load();
-            var t = catalog.TemplateNamed(parse.GetValue(template)!);
+            using var plugins = PluginHost.Load();
+            var t = plugins.TemplateNamed(parse.GetValue(template)!);
             var config = ModelConfigReader.Parse(t.BuiltInConfig(parse.GetValue(size)!), $"built-in {t.Name}");
             var type = parse.GetValue(dtype) switch
             {

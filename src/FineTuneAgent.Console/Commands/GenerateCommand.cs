@@ -47,8 +47,8 @@ public static class GenerateCommand
                     tokenizer = Tokenizer.FromDirectory(dir);
                     if (parse.GetValue(chat))
                     {
-                        using var catalog = PluginCatalog.Load();
-                        format = ChatFormats.Get(catalog.TemplateFor(config.ModelType).ChatFormatFor(config));
+                        using var plugins = PluginHost.Load();
+                        format = ChatFormats.Get(plugins.TemplateFor(config.ModelType).ChatFormatFor(config));
                         var messages = new List<ChatMessage>();
                         if (parse.GetValue(system) is { } sys)
                             messages.Add(ChatMessage.System(sys));

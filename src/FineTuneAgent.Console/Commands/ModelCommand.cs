@@ -16,8 +16,8 @@ public static class ModelCommand
         var init = new Command("init", "Write a random-initialised checkpoint with the family's real tokenizer and chat template.") { template, size, output, seed };
         init.SetAction(parse =>
         {
-            using var catalog = PluginCatalog.Load();
-            var t = catalog.TemplateNamed(parse.GetValue(template)!);
+            using var plugins = PluginHost.Load();
+            var t = plugins.TemplateNamed(parse.GetValue(template)!);
             var config = BuiltInModel.Create(t, parse.GetValue(size)!, parse.GetValue(output)!, parse.GetValue(seed), progress: m => System.Console.Error.WriteLine(m));
             System.Console.WriteLine($"wrote {parse.GetValue(output)} ({t.Name} {parse.GetValue(size)}, {config.ParameterCount():N0} parameters)");
             return 0;

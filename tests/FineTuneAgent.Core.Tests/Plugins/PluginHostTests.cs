@@ -4,19 +4,19 @@ using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Modeling.Config;
 using static FineTuneAgent.Torch.torch;
 
-namespace FineTuneAgent.Core.Tests;
+namespace FineTuneAgent.Core.Tests.Plugins;
 
-public class PluginCatalogTests
+public class PluginHostTests
 {
     private static string PluginsFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
     [Fact]
     public void Load_BuiltPlugins_FindsBothTemplatesInTheirOwnContexts()
     {
-        using var catalog = PluginCatalog.Load(PluginsFolder);
-        Assert.Empty(catalog.Failures);
-        var qwen = catalog.TemplateFor("qwen3");
-        var llama = catalog.TemplateFor("llama");
+        using var host = PluginHost.Load(PluginsFolder);
+        Assert.Empty(host.Failures);
+        var qwen = host.TemplateFor("qwen3");
+        var llama = host.TemplateFor("llama");
         Assert.Equal("qwen3", qwen.Name);
         Assert.Equal("llama", llama.Name);
         // The plugin's types come from a collectible context, the contract from the host's.
@@ -27,41 +27,36 @@ public class PluginCatalogTests
     [Fact]
     public void TemplateFor_UnknownModelType_ListsWhatIsLoaded()
     {
-        using var catalog = PluginCatalog.Load(PluginsFolder);
-        var e = Assert.Throws<KeyNotFoundException>(() => catalog.TemplateFor("mistral"));
+        using var host = PluginHost.Load(PluginsFolder);
+        var e = Assert.Throws<KeyNotFoundException>(() => host.TemplateFor("mistral"));
         Assert.Contains("\"mistral\"", e.Message);
         Assert.Contains("qwen3", e.Message);
         Assert.Contains("llama", e.Message);
     }
 
     [Fact]
-    public void Load_BrokenPlugin_IsReportedAndTheOthersStillLoad()
+    public void Plugins_BuiltTemplates_AreListedAsLoadedTemplatesWithTheirVersionAndFolder()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"fta-plugins-{Guid.NewGuid():N}");
-        try
+        using var host = PluginHost.Load(PluginsFolder);
+        foreach (var (name, folder) in new[] { ("qwen3", "FineTuneAgent.Templates.Qwen3"), ("llama", "FineTuneAgent.Templates.Llama") })
         {
-            foreach (var dir in Directory.GetDirectories(PluginsFolder))
-                CopyDirectory(dir, Path.Combine(folder, Path.GetFileName(dir)));
-            var broken = Path.Combine(folder, "FineTuneAgent.Templates.Broken");
-            Directory.CreateDirectory(broken);
-            File.WriteAllText(Path.Combine(broken, "FineTuneAgent.Templates.Broken.dll"), "not an assembly");
-            using var catalog = PluginCatalog.Load(folder);
-            var failure = Assert.Single(catalog.Failures);
-            Assert.Equal(broken, failure.Folder);
-            Assert.Equal(2, catalog.Templates.Count);
+            var row = Assert.Single(host.Plugins, p => p.Name == name);
+            Assert.Equal(PluginKind.Template, row.Kind);
+            Assert.Equal(PluginStatus.Loaded, row.Status);
+            Assert.Null(row.Reason);
+            Assert.Equal(Path.Combine(Path.GetFullPath(PluginsFolder), folder), row.Folder);
+            // The assembly's informational version: the project's Version (1.0.0), maybe with the commit after '+'.
+            Assert.Matches(@"^1\.0\.0(\+[0-9a-f]+)?$", row.Version);
         }
-        finally
-        {
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-        }
+        // Every plugin folder is listed, whether or not it holds implementations yet.
+        Assert.Equal(Directory.GetDirectories(PluginsFolder).Select(Path.GetFileName).Order(), host.Plugins.Select(p => Path.GetFileName(p.Folder)).Distinct().Order());
     }
 
     [Fact]
     public void Templates_BuildTheirBuiltInSizes_AndMapEveryTensorToGguf()
     {
-        using var catalog = PluginCatalog.Load(PluginsFolder);
-        foreach (var template in catalog.Templates)
+        using var host = PluginHost.Load(PluginsFolder);
+        foreach (var template in host.Templates)
         {
             var config = ModelConfigReader.Parse(template.BuiltInConfig("tiny"), $"{template.Name} tiny");
             Assert.Contains(config.ModelType, template.ModelTypes);
@@ -71,17 +66,17 @@ public class PluginCatalogTests
             Assert.Equal(names.Count, names.Select(template.GgufTensorName).Distinct().Count());
             Assert.All(template.DefaultLoraTargets, t => Assert.Contains(names, n => n.Contains($".{t}.", StringComparison.Ordinal)));
         }
-        Assert.Equal("blk.3.attn_q_norm.weight", catalog.TemplateFor("qwen3").GgufTensorName("model.layers.3.self_attn.q_norm.weight"));
-        Assert.Equal("token_embd.weight", catalog.TemplateFor("llama").GgufTensorName("model.embed_tokens.weight"));
-        Assert.True(catalog.TemplateFor("llama").GgufPermutesQueryKey);
-        Assert.False(catalog.TemplateFor("qwen3").GgufPermutesQueryKey);
+        Assert.Equal("blk.3.attn_q_norm.weight", host.TemplateFor("qwen3").GgufTensorName("model.layers.3.self_attn.q_norm.weight"));
+        Assert.Equal("token_embd.weight", host.TemplateFor("llama").GgufTensorName("model.embed_tokens.weight"));
+        Assert.True(host.TemplateFor("llama").GgufPermutesQueryKey);
+        Assert.False(host.TemplateFor("qwen3").GgufPermutesQueryKey);
     }
 
     [Fact]
     public void LlamaTemplate_ChatFormat_FollowsVocabularyAndRopeScaling()
     {
-        using var catalog = PluginCatalog.Load(PluginsFolder);
-        var llama = catalog.TemplateFor("llama");
+        using var host = PluginHost.Load(PluginsFolder);
+        var llama = host.TemplateFor("llama");
         var llama32 = ModelConfigReader.Parse(llama.BuiltInConfig("tiny"), "3.2");
         Assert.Equal("llama3", llama.ChatFormatFor(llama32));
         var llama30 = (System.Text.Json.Nodes.JsonObject)llama.BuiltInConfig("tiny").DeepClone();
@@ -89,13 +84,6 @@ public class PluginCatalogTests
         Assert.Equal("llama3.0", llama.ChatFormatFor(ModelConfigReader.Parse(llama30, "3.0")));
         var llama2 = new System.Text.Json.Nodes.JsonObject { ["model_type"] = "llama", ["vocab_size"] = 32000 };
         Assert.Equal("llama2", llama.ChatFormatFor(ModelConfigReader.Parse(llama2, "2")));
-        Assert.Equal("qwen3", catalog.TemplateFor("qwen3").ChatFormatFor(ModelConfigReader.Parse(catalog.TemplateFor("qwen3").BuiltInConfig("tiny"), "q")));
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from))
-            File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        Assert.Equal("qwen3", host.TemplateFor("qwen3").ChatFormatFor(ModelConfigReader.Parse(host.TemplateFor("qwen3").BuiltInConfig("tiny"), "q")));
     }
 }
