@@ -16,7 +16,9 @@ public sealed record QuantizedBase(string Type, int BlockSize, bool DoubleQuant)
         if (Type != "nf4")
             return rows * 4;
         var blocks = (elements + BlockSize - 1) / BlockSize;
-        return DoubleQuant ? blocks + (blocks + 255) / 256 * 4 + 4 : blocks * 4;
+        // With DQ: an 8-bit code per block, an fp32 absmax per 256 of those, the fp32 offset,
+        // and the 256-entry fp32 dynamic map each layer keeps (bitsandbytes' nested quant_map).
+        return DoubleQuant ? blocks + (blocks + 255) / 256 * 4 + 4 + 256 * 4 : blocks * 4;
     }
 }
 
@@ -53,8 +55,6 @@ public static class LoraMemory
                 }
             }
         }
-        if (quantized is not null && constants > 0)
-            constants += quantized.Type == "nf4" ? (16 + 256) * 4 : 0; // code tables
         var total = c.ParameterCount();
         var weights = (total - quantizedElements) * wb + quantizedBytes + trainable * ab;
         var (plain, checkpointed) = MemoryEstimator.ActivationBytes(c, shape, c.NumHiddenLayers, (extraPerTokenBytes + cb - 1) / cb);

@@ -22,6 +22,8 @@ public sealed class GradientFlowTests
         yield return ["freeze", "{\"freeze_trainable_layers\": 1}"];
         yield return ["freeze", "{\"freeze_trainable_layers\": -1, \"freeze_trainable_modules\": [\"mlp\"], \"freeze_extra_modules\": [\"norm\"]}"];
         yield return ["full", "{}"];
+        yield return ["qlora", "{\"r\": 2, \"target_modules\": [\"k_proj\", \"up_proj\"]}"];
+        yield return ["qlora", "{\"r\": 2, \"quant_type\": \"int8\", \"target_modules\": [\"o_proj\"], \"use_dora\": true}"];
     }
 
     internal static IFineTuneMethod Method(string name) => name switch
@@ -29,6 +31,7 @@ public sealed class GradientFlowTests
         "lora" => new LoraMethod(),
         "dora" => new DoraMethod(),
         "freeze" => new FreezeMethod(),
+        "qlora" => new QLora.QLoraMethod(),
         _ => new FullMethod(),
     };
 
@@ -37,6 +40,8 @@ public sealed class GradientFlowTests
     {
         ("lora", _) => (name.Contains(".q_proj.lora_") || name.Contains(".down_proj.lora_")) && (name.EndsWith(".lora_A.weight") || name.EndsWith(".lora_B.weight")),
         ("dora", _) => name.Contains(".v_proj.lora_") && (name.EndsWith(".lora_A.weight") || name.EndsWith(".lora_B.weight") || name.EndsWith(".lora_magnitude_vector")),
+        ("qlora", _) when settings.Contains("int8") => name.Contains(".o_proj.lora_") && (name.EndsWith(".lora_A.weight") || name.EndsWith(".lora_B.weight") || name.EndsWith(".lora_magnitude_vector")),
+        ("qlora", _) => (name.Contains(".k_proj.lora_") || name.Contains(".up_proj.lora_")) && (name.EndsWith(".lora_A.weight") || name.EndsWith(".lora_B.weight")),
         ("freeze", false) => name.StartsWith("model.layers.1.", StringComparison.Ordinal),
         ("freeze", true) => name.StartsWith("model.layers.0.mlp.", StringComparison.Ordinal) || name == "model.norm.weight",
         _ => true,
@@ -50,6 +55,7 @@ public sealed class GradientFlowTests
         var m = Method(method);
         var adapted = m.Adapt(model, Models.Template, m.ParseSettings(JsonNode.Parse(settingsJson)!.AsObject()));
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.clone());
+        var buffersBefore = model.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
         try
         {
             var expectedTrainable = before.Keys.Where(n => ShouldTrain(method, settingsJson, n)).Order().ToList();
@@ -85,10 +91,13 @@ public sealed class GradientFlowTests
                 else if (!expectedTrainable.Contains(name))
                     Assert.True(p.equal(before[name]), $"{name} changed but is frozen");
             }
+            // QLoRA's quantized weights are buffers: they must not move either.
+            foreach (var (name, b) in model.named_buffers())
+                Assert.True(b.equal(buffersBefore[name]), $"buffer {name} changed");
         }
         finally
         {
-            foreach (var t in before.Values)
+            foreach (var t in before.Values.Concat(buffersBefore.Values))
                 t.Dispose();
         }
     }

