@@ -10,5 +10,5 @@ internal static class UserError
         or UnauthorizedAccessException or InvalidDataException
         or FineTuneAgent.Modeling.Config.ModelConfigException or FineTuneAgent.Modeling.Checkpoints.CheckpointException
         or FineTuneAgent.Torch.TorchException or FineTuneAgent.Modeling.Tokenization.TokenizerLoadException
-        or FineTuneAgent.Modeling.Chat.ChatFormatException;
+        or FineTuneAgent.Modeling.Chat.ChatFormatException or FineTuneAgent.Abstractions.Methods.MethodSettingsException;
 }

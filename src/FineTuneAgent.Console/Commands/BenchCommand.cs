@@ -14,6 +14,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Measure speed on this machine.");
         bench.Subcommands.Add(Forward());
+        bench.Subcommands.Add(MethodsBenchCommand.Create());
         return bench;
     }
 
