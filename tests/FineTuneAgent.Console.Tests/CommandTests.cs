@@ -20,7 +20,7 @@ public sealed class CommandTests : IDisposable
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         Assert.StartsWith("1.", doc.RootElement.GetProperty("Libtorch").GetString());
-        Assert.Equal(1, doc.RootElement.GetProperty("ShimAbi").GetInt32());
+        Assert.Equal(HeaderAbiVersion(), doc.RootElement.GetProperty("ShimAbi").GetInt32());
         Assert.Equal("cpu", doc.RootElement.GetProperty("Devices")[0].GetString());
         Assert.Equal(Environment.ProcessorCount, doc.RootElement.GetProperty("Threads").GetInt32());
     }
@@ -69,5 +69,15 @@ public sealed class CommandTests : IDisposable
         var template = Fta.Run("model", "init", "--template", "gpt2", "--out", _dir);
         Assert.Equal(1, template.exitCode);
         Assert.Contains("no model template named \"gpt2\" (available: ", template.stderr);
+    }
+
+    /// <summary>FTA_ABI_VERSION as the shim's header defines it.</summary>
+    private static int HeaderAbiVersion()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "FineTuneAgent.sln")))
+            dir = dir.Parent;
+        var header = File.ReadAllLines(Path.Combine(dir.FullName, "src", "FineTuneAgent.Torch", "native", "include", "fta_torch.h"));
+        return int.Parse(header.Single(l => l.StartsWith("#define FTA_ABI_VERSION ", StringComparison.Ordinal)).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
