@@ -6,7 +6,7 @@ using static FineTuneAgent.Torch.torch;
 namespace FineTuneAgent.Methods.Freeze;
 
 /// <summary>A model whose chosen layers and modules train and everything else is frozen.</summary>
-public sealed class FreezeAdaptedModel : AdaptedModel
+public sealed class FreezeAdaptedModel : InPlaceAdaptedModel
 {
     public const string WeightsFile = "trained_tensors.safetensors";
 
@@ -40,19 +40,6 @@ public sealed class FreezeAdaptedModel : AdaptedModel
         return new FreezeAdaptedModel(model, settings);
     }
 
-    public override IReadOnlyList<optim.ParamGroup> ParameterGroups(double learningRate, double weightDecay) =>
-        ParameterGrouping.DecayAndNoDecay(TrainableParameters, learningRate, weightDecay);
-
-    public override bool IsMerged => true;
-
-    public override void Merge()
-    {
-    }
-
-    public override void Unmerge()
-    {
-    }
-
     public override void Save(string directory, AdapterSaveOptions options)
     {
         Directory.CreateDirectory(directory);
@@ -64,16 +51,7 @@ public sealed class FreezeAdaptedModel : AdaptedModel
     /// <summary>Applies the saved settings and copies the saved tensors in; every tensor must be one the settings train.</summary>
     public static FreezeAdaptedModel Load(CausalLM model, string directory)
     {
-        var (json, weightsFile) = MethodRecord.Read(directory, "freeze");
-        FreezeSettings settings;
-        try
-        {
-            settings = FreezeSettings.Read(json);
-        }
-        catch (MethodSettingsException e)
-        {
-            throw new InvalidDataException($"{Path.Combine(directory, MethodRecord.FileName)}: {e.Message}", e);
-        }
+        var (settings, weightsFile) = MethodRecord.ReadSettings(directory, "freeze", FreezeSettings.Read);
         var adapted = Apply(model, settings);
         var path = Path.Combine(directory, weightsFile);
         using var reader = Safetensors.Open(path);

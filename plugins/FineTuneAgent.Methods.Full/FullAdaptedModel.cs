@@ -6,7 +6,7 @@ using static FineTuneAgent.Torch.torch;
 namespace FineTuneAgent.Methods.Full;
 
 /// <summary>Every parameter trains; saving writes a whole Hugging Face checkpoint.</summary>
-public sealed class FullAdaptedModel : AdaptedModel
+public sealed class FullAdaptedModel : InPlaceAdaptedModel
 {
     private FullAdaptedModel(CausalLM model, FullSettings settings) : base(model, settings)
     {
@@ -19,19 +19,6 @@ public sealed class FullAdaptedModel : AdaptedModel
         return new FullAdaptedModel(model, settings);
     }
 
-    public override IReadOnlyList<optim.ParamGroup> ParameterGroups(double learningRate, double weightDecay) =>
-        ParameterGrouping.DecayAndNoDecay(TrainableParameters, learningRate, weightDecay);
-
-    public override bool IsMerged => true;
-
-    public override void Merge()
-    {
-    }
-
-    public override void Unmerge()
-    {
-    }
-
     /// <summary>config.json, generation-free weights (model.safetensors, sharded above 5 GB) and fta_method.json.</summary>
     public override void Save(string directory, AdapterSaveOptions options)
     {
@@ -41,16 +28,7 @@ public sealed class FullAdaptedModel : AdaptedModel
 
     public static FullAdaptedModel Load(CausalLM model, string directory)
     {
-        var (json, _) = MethodRecord.Read(directory, "full");
-        FullSettings settings;
-        try
-        {
-            settings = FullSettings.Read(json);
-        }
-        catch (MethodSettingsException e)
-        {
-            throw new InvalidDataException($"{Path.Combine(directory, MethodRecord.FileName)}: {e.Message}", e);
-        }
+        var (settings, _) = MethodRecord.ReadSettings(directory, "full", FullSettings.Read);
         Checkpoint.LoadWeights(model, directory);
         return Apply(model, settings);
     }

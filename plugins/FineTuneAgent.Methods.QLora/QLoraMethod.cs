@@ -41,23 +41,10 @@ public sealed class QLoraMethod : IFineTuneMethod
     {
         // The adapter config says nothing about the base's storage; our own saves record it.
         var s = File.Exists(Path.Combine(directory, MethodRecord.FileName))
-            ? Reread(directory)
+            ? MethodRecord.ReadSettings(directory, Name, QLoraSettings.Read).Settings
             : QLoraSettings.Read(null);
         var loaded = PeftAdapter.Load(model, directory, Name, Quantizer(s));
         return new QLoraAdaptedModel(loaded, s with { Lora = loaded.Settings });
-    }
-
-    private static QLoraSettings Reread(string directory)
-    {
-        var (json, _) = MethodRecord.Read(directory, "qlora");
-        try
-        {
-            return QLoraSettings.Read(json);
-        }
-        catch (MethodSettingsException e)
-        {
-            throw new InvalidDataException($"{Path.Combine(directory, MethodRecord.FileName)}: {e.Message}", e);
-        }
     }
 
     /// <summary>Replaces one projection by its quantized copy and frees the full-precision one, layer by layer.</summary>

@@ -246,6 +246,18 @@ public sealed class PeftAdapterTests : IDisposable
     }
 
     [Fact]
+    public void ADoraAdapter_LoadedAsLora_OrTheOtherWayRound_IsAnErrorNamingUseDora()
+    {
+        var (model, adapted) = Trained(Models.Qwen3Json(), "dora", new JsonObject { ["r"] = 2 });
+        using var _ = model;
+        adapted.Save(Sub("dora"), new AdapterSaveOptions("base"));
+        using var fresh = Checkpoint.Load(Sub("base"));
+        var e = Assert.Throws<InvalidDataException>(() => new LoraMethod().Load(fresh, Models.Template, Sub("dora")));
+        Assert.Contains("use_dora", e.Message);
+        Assert.Contains("dora method", e.Message);
+    }
+
+    [Fact]
     public void Save_OverAnEarlierSave_LeavesNoTemporaryFiles_AndReplacesIt()
     {
         var (model, adapted) = Trained(Models.Qwen3Json(), "lora", new JsonObject { ["r"] = 2 });

@@ -31,6 +31,23 @@ public static class MethodRecord
         });
     }
 
+    /// <summary>
+    /// Reads the record and parses its settings with <paramref name="parse"/>; a setting the method
+    /// rejects is reported against the record's file.
+    /// </summary>
+    public static (T Settings, string WeightsFile) ReadSettings<T>(string directory, string method, Func<JsonObject, T> parse) where T : MethodSettings
+    {
+        var (json, weights) = Read(directory, method);
+        try
+        {
+            return (parse(json), weights);
+        }
+        catch (MethodSettingsException e)
+        {
+            throw new InvalidDataException($"{Path.Combine(directory, FileName)}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads the record, checking it was written by <paramref name="method"/>; returns its settings object and weights file.</summary>
     public static (JsonObject Settings, string WeightsFile) Read(string directory, string method)
     {
