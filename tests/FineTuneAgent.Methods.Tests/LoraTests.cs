@@ -262,4 +262,31 @@ public sealed class LoraTests
         Assert.Equal(16.0, ((LoraSettings)m.ParseSettings(null)).Alpha); // LLaMA-Factory's default: 2r with r = 8
         Assert.Equal(8.0, ((LoraSettings)m.ParseSettings(new JsonObject { ["r"] = 4 })).Alpha);
     }
+
+    /// <summary>Over a bf16 base the adapters stay fp32 (as PEFT keeps them), the layer answers in bf16.</summary>
+    [Fact]
+    public void OverABf16Base_AdaptersStayFp32_OutputIsBf16_AndMatchesTheFp32Update()
+    {
+        manual_seed(9);
+        using var linear = new Linear(16, 12, hasBias: true, dtype: ScalarType.BFloat16);
+        using var lora = new LoraLinear(linear, rank: 4, alpha: 8);
+        Assert.Equal(ScalarType.Float32, lora.lora_A.weight.dtype);
+        using (no_grad())
+            lora.lora_B.weight.normal_(0, 0.5);
+        using var x = randn([3, 16]).to_type(ScalarType.BFloat16);
+        using var y = lora.forward(x);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        y.@float().sum().backward();
+        using var gradB = lora.lora_B.weight.grad!;
+        Assert.Equal(ScalarType.Float32, gradB.dtype);
+        Assert.Null(linear.weight.grad);
+
+        using var scope = NewDisposeScope();
+        var baseOut = nn.functional.linear(x, linear.weight, linear.bias).@float();
+        var update = x.@float().mm(lora.lora_A.weight.t()).mm(lora.lora_B.weight.t()).mul(2.0);
+        var expected = baseOut.add(update);
+        // One bf16 rounding of the sum: relative 2^-8.
+        var tolerance = expected.abs().max().ToSingle() / 128;
+        Assert.True(Models.MaxAbsDiff(y.@float(), expected) <= tolerance, $"{Models.MaxAbsDiff(y.@float(), expected)} > {tolerance}");
+    }
 }
