@@ -16,6 +16,11 @@ public sealed class FullMethod : IFineTuneMethod
 
     public MethodSettings ParseSettings(JsonObject? settings) => FullSettings.Read(settings);
 
+    /// <summary>
+    /// Weights, gradients and both AdamW states in the weight dtype, as this project's AdamW keeps
+    /// them (16 B/param in fp32, 8 B/param in pure bf16); HF's mixed precision with an fp32
+    /// master copy would be 16 B/param over bf16 weights (FACTS §10.1).
+    /// </summary>
     public MemoryEstimate EstimateMemory(ModelConfig config, TrainingShape shape, MethodSettings settings)
     {
         shape.Validate();

@@ -14,22 +14,17 @@ namespace FineTuneAgent.Methods.Lora;
 public sealed class LoraAdaptedModel : AdaptedModel
 {
     private readonly Dictionary<string, LoraLinear> _layers;
-    private readonly Dictionary<string, (Tensor A, Tensor B)> _pissaStart;
 
-    private LoraAdaptedModel(CausalLM model, LoraSettings settings, Dictionary<string, LoraLinear> layers, Dictionary<string, (Tensor, Tensor)> pissaStart)
+    private LoraAdaptedModel(CausalLM model, LoraSettings settings, Dictionary<string, LoraLinear> layers)
         : base(model, settings)
     {
         _layers = layers;
-        _pissaStart = pissaStart;
     }
 
     public new LoraSettings Settings => (LoraSettings)base.Settings;
 
     /// <summary>The adapted projections by checkpoint path (`model.layers.0.self_attn.q_proj`).</summary>
     public IReadOnlyDictionary<string, LoraLinear> Layers => _layers;
-
-    /// <summary>PiSSA's starting A and B per path, kept to save the adapter as plain LoRA over the original base.</summary>
-    internal IReadOnlyDictionary<string, (Tensor A, Tensor B)> PissaStart => _pissaStart;
 
     public override bool IsMerged => _layers.Values.Any(l => l.IsMerged);
 
@@ -53,8 +48,28 @@ public sealed class LoraAdaptedModel : AdaptedModel
         if (only is not null && only.Keys.Except(targeted.Select(s => s.Name)).ToList() is { Count: > 0 } unknown)
             throw new ArgumentException($"the adapter adapts modules the model does not have: {string.Join(", ", unknown)}");
 
+        if (only is null && settings.Targets.Names is { } names)
+        {
+            foreach (var n in names)
+            {
+                if (n is "lm_head" or "embed_tokens" || n.EndsWith(".lm_head", StringComparison.Ordinal) || n.EndsWith(".embed_tokens", StringComparison.Ordinal))
+                    throw new MethodSettingsException(settings.Method, "target_modules", $"\"{n}\": LoRA on the output layer or the embeddings is not supported (train them with the freeze method's freeze_extra_modules)");
+                if (!slots.Any(s => s.Name == n || s.Name.EndsWith("." + n, StringComparison.Ordinal)))
+                    throw new MethodSettingsException(settings.Method, "target_modules", $"\"{n}\" matches no linear layer of the model (its projections: {string.Join(", ", ProjectionSlot.AttentionProjections.Concat(ProjectionSlot.MlpProjections))})");
+            }
+        }
+        // Checked for every target before anything changes, so a failure leaves the model as it was.
+        foreach (var slot in targeted)
+        {
+            if (slot.Module is not Linear l)
+                throw new InvalidOperationException($"{slot.Name} is already adapted ({slot.Module.GetType().Name}); adapt a freshly loaded model");
+            var r = only?[slot.Name] ?? settings.RankFor(slot.Name);
+            if (settings.Init == LoraInit.Pissa && r > Math.Min(l.in_features, l.out_features))
+                throw new MethodSettingsException(settings.Method, settings.RankPattern.Count > 0 ? "rank_pattern" : "r",
+                    $"PiSSA rank {r} exceeds {slot.Name}'s smaller dimension {Math.Min(l.in_features, l.out_features)}");
+        }
+
         var layers = new Dictionary<string, LoraLinear>();
-        var pissa = new Dictionary<string, (Tensor, Tensor)>();
         var targetNames = targeted.Select(s => s.Name).ToHashSet();
         foreach (var slot in slots)
         {
@@ -87,7 +102,7 @@ public sealed class LoraAdaptedModel : AdaptedModel
                         var (a, b) = pissaAB!.Value;
                         lora.lora_A.weight.copy_(a);
                         lora.lora_B.weight.copy_(b);
-                        pissa[slot.Name] = (a, b);
+                        lora.SetPissaStart(a, b);
                         break;
                 }
             }
@@ -95,7 +110,7 @@ public sealed class LoraAdaptedModel : AdaptedModel
             slot.Replace(lora);
             layers[slot.Name] = lora;
         }
-        return new LoraAdaptedModel(model, settings, layers, pissa);
+        return new LoraAdaptedModel(model, settings, layers);
     }
 
     /// <summary>
@@ -108,14 +123,13 @@ public sealed class LoraAdaptedModel : AdaptedModel
         using var scope = NewDisposeScope();
         var w = linear.weight.to_type(ScalarType.Float32);
         var (u, s, vh) = linalg.svd(w, full_matrices: false);
-        if (rank > s.shape[0])
-            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"PiSSA rank {rank} exceeds the layer's smaller dimension {s.shape[0]}");
         var root = s.narrow(0, 0, rank).div(scaling).sqrt();
         var a = root.unsqueeze(1).mul(vh.narrow(0, 0, rank));
         var b = u.narrow(1, 0, rank).mul(root.unsqueeze(0));
         var residual = w.sub(b.mm(a), scaling);
         linear.weight.copy_(residual);
-        return (a.contiguous().MoveToOuterDisposeScope(), b.contiguous().MoveToOuterDisposeScope());
+        // Owned by the LoRA layer from here on (SetPissaStart), never by the caller's scope.
+        return (a.contiguous().DetachFromDisposeScope(), b.contiguous().DetachFromDisposeScope());
     }
 
     public override IReadOnlyList<optim.ParamGroup> ParameterGroups(double learningRate, double weightDecay)

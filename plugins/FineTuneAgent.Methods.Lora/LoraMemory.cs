@@ -55,6 +55,8 @@ public static class LoraMemory
                 }
             }
         }
+        if (trainable == 0)
+            throw new MethodSettingsException(s.Method, "target_modules", $"{s.Targets.ToJson().ToJsonString()} matches no linear layer of the model");
         var total = c.ParameterCount();
         var weights = (total - quantizedElements) * wb + quantizedBytes + trainable * ab;
         var (plain, checkpointed) = MemoryEstimator.ActivationBytes(c, shape, c.NumHiddenLayers, (extraPerTokenBytes + cb - 1) / cb);

@@ -60,23 +60,26 @@ public sealed record LoraSettings(string Method) : MethodSettings(Method)
             Dropout = reader.Double("lora_dropout", 0, 0, 1, maxExclusive: true),
             UseRsLora = reader.Bool("use_rslora", false),
             UseDora = useDora,
-            LoraPlusRatio = reader.OptionalDouble("loraplus_lr_ratio", min: 0),
+            LoraPlusRatio = reader.OptionalDouble("loraplus_lr_ratio", min: double.Epsilon),
         };
         s = s with { Alpha = reader.Double("lora_alpha", 2.0 * s.Rank, min: double.Epsilon) };
         if (reader.Node("target_modules") is { } targets)
             s = s with { Targets = TargetModules.FromJson(targets, m => reader.Error("target_modules", m)) };
         if (reader.Node("init_lora_weights") is { } init)
         {
+            // A boolean, or PEFT's strings; "true"/"false" as strings too (HOCON and the CLI give strings).
+            var text = init is JsonValue v && v.TryGetValue<bool>(out var flag) ? (flag ? "true" : "false") : init is JsonValue t && t.TryGetValue<string>(out var str) ? str : null;
             s = s with
             {
-                Init = init switch
+                Init = text switch
                 {
-                    JsonValue v when v.TryGetValue<bool>(out var b) => b ? LoraInit.Default : LoraInit.Random,
-                    JsonValue v when v.TryGetValue<string>(out var t) && t == "gaussian" => LoraInit.Gaussian,
-                    JsonValue v when v.TryGetValue<string>(out var t) && t == "pissa" => LoraInit.Pissa,
-                    JsonValue v when v.TryGetValue<string>(out var t) && t.StartsWith("pissa_niter_", StringComparison.Ordinal) =>
-                        throw reader.Error("init_lora_weights", $"\"{t}\" (randomised SVD) is not supported; use \"pissa\" (full SVD, exact)"),
-                    _ => throw reader.Error("init_lora_weights", $"expected true, false, \"gaussian\" or \"pissa\", got {init.ToJsonString()}"),
+                    "true" => LoraInit.Default,
+                    "false" => LoraInit.Random,
+                    "gaussian" => LoraInit.Gaussian,
+                    "pissa" => LoraInit.Pissa,
+                    not null when text.StartsWith("pissa_niter_", StringComparison.Ordinal) =>
+                        throw reader.Error("init_lora_weights", $"\"{text}\" (randomised SVD) is not supported; use \"pissa\" (full SVD, exact)"),
+                    _ => throw reader.Error("init_lora_weights", $"expected true, false, \"gaussian\" or \"pissa\", got {init.ToJsonString()} (olora, corda, loftq and eva change the base in ways not reproduced here)"),
                 },
             };
         }

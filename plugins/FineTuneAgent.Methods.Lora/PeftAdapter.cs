@@ -26,7 +26,7 @@ public static class PeftAdapter
     {
         Directory.CreateDirectory(directory);
         var settings = adapted.Settings;
-        var pissa = adapted.PissaStart.Count > 0;
+        var pissa = adapted.Layers.Values.Any(l => l.PissaStart is not null);
         using var scope = NewDisposeScope();
         var tensors = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (path, layer) in adapted.Layers)
@@ -36,7 +36,7 @@ public static class PeftAdapter
             if (pissa)
             {
                 // ΔW relative to the original base is s·(B A − B₀ A₀) = s·[B, −B₀][A; A₀].
-                var (a0, b0) = adapted.PissaStart[path];
+                var (a0, b0) = layer.PissaStart!.Value;
                 a = cat([a, a0.to_type(a.dtype)], 0);
                 b = cat([b, b0.to_type(b.dtype).neg()], 1);
             }
@@ -134,10 +134,11 @@ public static class PeftAdapter
             Fail("layer_replication", "not supported");
 
         // Settings are read as the user would write them; keys PEFT has and we do not use are dropped.
-        var known = new[] { "r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "use_dora", "rank_pattern", "alpha_pattern" };
+        // init_lora_weights matters on load: PEFT redoes a PiSSA split of the base before loading A and B.
+        var known = new[] { "r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "use_dora", "rank_pattern", "alpha_pattern", "init_lora_weights" };
         var subset = new JsonObject();
         foreach (var key in known)
-            if (config[key] is { } node)
+            if (config[key] is { } node)   // PEFT writes null for unset fields
                 subset[key] = node.DeepClone();
         var useDora = config["use_dora"] is JsonValue d && d.GetValue<bool>();
         try
@@ -188,20 +189,30 @@ public static class PeftAdapter
                 byModule[rest] = parts = new Dictionary<string, string>();
             parts[part] = key;
         }
-        var slots = ProjectionSlot.Of(model).Select(s => s.Name).ToHashSet();
+        // Every tensor is checked against the model and the config before the model is touched,
+        // so a bad adapter leaves the model as it was.
+        var slots = ProjectionSlot.Of(model).ToDictionary(s => s.Name);
         var ranks = new Dictionary<string, int>();
         foreach (var (module, parts) in byModule)
         {
-            if (!slots.Contains(module))
+            if (!slots.TryGetValue(module, out var slot))
                 throw new InvalidDataException($"{weightsPath}: adapts '{module}', but the model has no such linear layer (this adapter is for another model?)");
             if (!parts.ContainsKey("A") || !parts.ContainsKey("B"))
                 throw new InvalidDataException($"{weightsPath}: module '{module}' has {(parts.ContainsKey("A") ? "lora_A but no lora_B" : "lora_B but no lora_A")}");
             if (parts.ContainsKey("m") != settings.UseDora)
                 throw new InvalidDataException($"{weightsPath}: module '{module}' {(settings.UseDora ? "lacks the DoRA magnitude the config's use_dora asks for" : "has a DoRA magnitude but the config says use_dora false")}");
-            var shape = reader.GetInfo(parts["A"]).Shape;
-            if (shape.Count != 2)
-                throw new InvalidDataException($"{weightsPath}: tensor '{parts["A"]}' has shape [{string.Join(", ", shape)}], expected [r, in_features]");
-            ranks[module] = checked((int)shape[0]);
+            if (slot.Module is not Linear linear)
+                throw new InvalidOperationException($"{module} is already adapted ({slot.Module.GetType().Name}); load the adapter into a freshly loaded model");
+            var a = reader.GetInfo(parts["A"]).Shape;
+            var rank = a.Count == 2 ? (int)a[0] : -1;
+            var expectedRank = settings.RankFor(module);
+            if (rank != expectedRank)
+                throw new InvalidDataException($"{weightsPath}: tensor '{parts["A"]}' has shape [{string.Join(", ", a)}], but the config gives {module} rank {expectedRank} (r / rank_pattern); expected [{expectedRank}, {linear.in_features}]");
+            ExpectShape(reader, weightsPath, parts["A"], [rank, linear.in_features]);
+            ExpectShape(reader, weightsPath, parts["B"], [linear.out_features, rank]);
+            if (parts.TryGetValue("m", out var m))
+                ExpectShape(reader, weightsPath, m, [linear.out_features]);
+            ranks[module] = rank;
         }
         if (ranks.Count == 0)
             throw new InvalidDataException($"{weightsPath}: holds no LoRA tensors");
@@ -217,6 +228,13 @@ public static class PeftAdapter
                 Copy(reader, weightsPath, m, layer.lora_magnitude_vector!);
         }
         return adapted;
+    }
+
+    private static void ExpectShape(ISafetensorsReader reader, string file, string key, long[] expected)
+    {
+        var shape = reader.GetInfo(key).Shape;
+        if (!shape.SequenceEqual(expected))
+            throw new InvalidDataException($"{file}: tensor '{key}' has shape [{string.Join(", ", shape)}], the model expects [{string.Join(", ", expected)}]");
     }
 
     private static void Copy(ISafetensorsReader reader, string file, string key, Parameter target)

@@ -33,7 +33,7 @@ public sealed record TargetModules
         return new(null, pattern, false);
     }
 
-    /// <summary>Reads the JSON form: ["q_proj", ...], "all-linear", or any other string as a regex.</summary>
+    /// <summary>Reads the JSON form: ["q_proj", ...], "all-linear", "q_proj,v_proj", or any other string as a regex.</summary>
     public static TargetModules FromJson(JsonNode node, Func<string, Exception> error)
     {
         switch (node)
@@ -52,6 +52,9 @@ public sealed record TargetModules
             case JsonValue value when value.TryGetValue<string>(out var text):
                 if (text is "all-linear" or "all")
                     return AllLinearLayers;
+                // LLaMA-Factory's comma-separated form ("q_proj,v_proj"); a regex has other characters.
+                if (System.Text.RegularExpressions.Regex.IsMatch(text, @"^\s*[\w.]+(\s*,\s*[\w.]+)+\s*$"))
+                    return FromNames(text.Split(',', StringSplitOptions.TrimEntries));
                 try
                 {
                     return FromRegex(text);

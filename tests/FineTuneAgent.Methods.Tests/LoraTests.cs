@@ -243,6 +243,9 @@ public sealed class LoraTests
     [InlineData("{\"init_lora_weights\": \"olora\"}", "init_lora_weights", "expected true, false")]
     [InlineData("{\"use_dora\": true}", "use_dora", "choose the dora method")]
     [InlineData("{\"rank_pattern\": {\"q_proj\": 0}}", "rank_pattern.q_proj", "invalid value")]
+    [InlineData("{\"loraplus_lr_ratio\": 0}", "loraplus_lr_ratio", "out of range")]
+    [InlineData("{\"r\": null}", "r", "null is not a value")]
+    [InlineData("{\"init_lora_weights\": \"loftq\"}", "init_lora_weights", "loftq")]
     public void BadSettings_AreRejected_NamingTheField(string json, string field, string message)
     {
         var e = Assert.Throws<MethodSettingsException>(() => new LoraMethod().ParseSettings(JsonNode.Parse(json)!.AsObject()));
@@ -288,5 +291,80 @@ public sealed class LoraTests
         // One bf16 rounding of the sum: relative 2^-8.
         var tolerance = expected.abs().max().ToSingle() / 128;
         Assert.True(Models.MaxAbsDiff(y.@float(), expected) <= tolerance, $"{Models.MaxAbsDiff(y.@float(), expected)} > {tolerance}");
+    }
+
+    [Fact]
+    public void TargetModules_CommaForm_IsAListOfNames_AndUnsupportedOrUnknownNamesAreErrors()
+    {
+        var m = new LoraMethod();
+        using (var model = Models.Build(Models.Qwen3Json()))
+        {
+            var adapted = (LoraAdaptedModel)m.Adapt(model, Models.Template, m.ParseSettings(new JsonObject { ["target_modules"] = "q_proj, v_proj" }));
+            Assert.Equal(4, adapted.Layers.Count);
+        }
+        foreach (var (targets, fragment) in new[] { ("[\"q_proj\", \"lm_head\"]", "not supported"), ("[\"q_proj\", \"qkv_proj\"]", "\"qkv_proj\" matches no linear layer") })
+        {
+            using var model = Models.Build(Models.Qwen3Json());
+            var e = Assert.Throws<MethodSettingsException>(() => m.Adapt(model, Models.Template, m.ParseSettings(new JsonObject { ["target_modules"] = JsonNode.Parse(targets) })));
+            Assert.Equal("target_modules", e.Field);
+            Assert.Contains(fragment, e.Message);
+            Assert.All(ProjectionSlot.Of(model), s => Assert.IsType<Linear>(s.Module)); // untouched
+        }
+        var estimate = Assert.Throws<MethodSettingsException>(() => m.EstimateMemory(Models.Config(Models.Qwen3Json()), new TrainingShape(), m.ParseSettings(new JsonObject { ["target_modules"] = "nothing_matches" })));
+        Assert.Equal("target_modules", estimate.Field);
+        Assert.Equal(LoraInit.Random, ((LoraSettings)m.ParseSettings(new JsonObject { ["init_lora_weights"] = "false" })).Init);
+    }
+
+    [Fact]
+    public void Pissa_RankAboveALayersSmallerDimension_IsASettingsError_AndLeavesTheModelUntouched()
+    {
+        using var model = Models.Build(Models.LlamaJson()); // k_proj and v_proj have 8 outputs
+        var m = new LoraMethod();
+        var before = ((Linear)ProjectionSlot.Of(model)[0].Module).weight.clone();
+        var e = Assert.Throws<MethodSettingsException>(() => m.Adapt(model, Models.Template, m.ParseSettings(new JsonObject { ["r"] = 12, ["init_lora_weights"] = "pissa" })));
+        Assert.Equal("r", e.Field);
+        Assert.Contains("k_proj", e.Message);
+        Assert.All(ProjectionSlot.Of(model), s => Assert.IsType<Linear>(s.Module));
+        Assert.True(((Linear)ProjectionSlot.Of(model)[0].Module).weight.equal(before));
+        before.Dispose();
+    }
+
+    /// <summary>Adapting and merging inside a caller's dispose scope must not hand the layer's own tensors to that scope.</summary>
+    [Fact]
+    public void PissaAndDoraMerge_InsideACallersDisposeScope_KeepTheirState_AndLeaveNoTensorsBehind()
+    {
+        var baseline = LiveTensors();
+        var dir = Path.Combine(Path.GetTempPath(), $"fta-scope-{Guid.NewGuid():N}");
+        try
+        {
+            using (var model = Models.Build(Models.LlamaJson()))
+            {
+                var m = new DoraMethod();
+                AdaptedModel adapted;
+                using (NewDisposeScope())
+                    adapted = m.Adapt(model, Models.Template, m.ParseSettings(new JsonObject { ["r"] = 2, ["init_lora_weights"] = "pissa" }));
+                using (NewDisposeScope())
+                    adapted.Merge();
+                using (NewDisposeScope())
+                    adapted.Unmerge();
+                adapted.Save(dir, new AdapterSaveOptions("base"));
+            }
+            Assert.Equal(baseline, LiveTensors());
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static long LiveTensors()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        return Tensor.TotalCount;
     }
 }

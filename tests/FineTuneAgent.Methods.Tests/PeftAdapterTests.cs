@@ -179,6 +179,34 @@ public sealed class PeftAdapterTests : IDisposable
         Assert.True(Models.MaxAbsDiff(ours, theirs) <= 1e-4f, $"max diff {Models.MaxAbsDiff(ours, theirs)}");
     }
 
+    /// <summary>
+    /// An adapter whose config says init_lora_weights "pissa" (saved by PEFT without conversion)
+    /// was trained over the PiSSA residual: loading redoes the split from the original base, as
+    /// PeftModel.from_pretrained does, so the outputs equal those of the run that saved it.
+    /// </summary>
+    [Fact]
+    public void UnconvertedPissaAdapter_LoadsOverTheResidual_AsPeftDoes()
+    {
+        var (model, adapted) = Trained(Models.LlamaJson(), "lora", new JsonObject { ["r"] = 2, ["lora_alpha"] = 4, ["init_lora_weights"] = "pissa", ["target_modules"] = new JsonArray("q_proj") });
+        using var _ = model;
+        var lora = (LoraAdaptedModel)adapted;
+        var dir = Sub("unconverted");
+        Directory.CreateDirectory(dir);
+        // Laid out as PEFT's save_pretrained writes a PiSSA adapter without conversion: trained A, B at rank r.
+        Safetensors.Save(Path.Combine(dir, "adapter_model.safetensors"), lora.Layers.ToDictionary(
+            kv => $"base_model.model.{kv.Key}.lora_A.weight", kv => (Tensor)kv.Value.lora_A.weight)
+            .Concat(lora.Layers.ToDictionary(kv => $"base_model.model.{kv.Key}.lora_B.weight", kv => (Tensor)kv.Value.lora_B.weight))
+            .ToDictionary(kv => kv.Key, kv => kv.Value));
+        File.WriteAllText(Path.Combine(dir, "adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4, \"target_modules\": [\"q_proj\"], \"init_lora_weights\": \"pissa\", \"bias\": \"none\"}");
+        using var ids = Models.Tokens(model);
+        using var expected = Models.Logits(model, ids);
+        using var fresh = Checkpoint.Load(Sub("base"));
+        new LoraMethod().Load(fresh, Models.Template, dir);
+        fresh.eval();
+        using var actual = Models.Logits(fresh, ids);
+        Assert.True(Models.MaxAbsDiff(expected, actual) <= 1e-5f, $"{Models.MaxAbsDiff(expected, actual)}");
+    }
+
     private Tensor PythonApply(Tensor ids)
     {
         var input = Sub("input.json");
@@ -215,6 +243,8 @@ public sealed class PeftAdapterTests : IDisposable
             var e = Assert.ThrowsAny<T>(() => new LoraMethod().Load(fresh, Models.Template, dir));
             foreach (var f in fragments)
                 Assert.Contains(f, e.Message);
+            // A rejected adapter leaves the model as it was: the good one still loads into it.
+            new LoraMethod().Load(fresh, Models.Template, good);
         }
 
         var cfg = (string dir) => Path.Combine(dir, "adapter_config.json");
@@ -239,6 +269,8 @@ public sealed class PeftAdapterTests : IDisposable
             ["base_model.model.model.layers.9.self_attn.q_proj.lora_A.weight"] = zeros([2, 32]),
             ["base_model.model.model.layers.9.self_attn.q_proj.lora_B.weight"] = zeros([64, 2]),
         })), "adapter_model.safetensors", "model.layers.9.self_attn.q_proj", "no such linear layer");
+        Expect<InvalidDataException>(Variant("rank", d => File.WriteAllText(cfg(d), File.ReadAllText(cfg(d)).Replace("\"r\": 2", "\"r\": 4"))), "rank 4", "lora_A.weight");
+        Expect<InvalidDataException>(Variant("olora", d => File.WriteAllText(cfg(d), File.ReadAllText(cfg(d)).Replace("\"init_lora_weights\": true", "\"init_lora_weights\": \"olora\""))), "init_lora_weights", "olora");
         Expect<InvalidDataException>(Variant("halfpair", d => Safetensors.Save(weights(d), new Dictionary<string, Tensor>
         {
             ["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"] = zeros([2, 32]),

@@ -19,8 +19,9 @@ public abstract class AdaptedModel(CausalLM model, MethodSettings settings)
         Model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
 
     /// <summary>
-    /// Optimiser groups as the Hugging Face Trainer builds them: weight decay on matrices, none on
-    /// biases, norms and 1-D vectors; a method may split further (LoRA+ gives B its own rate).
+    /// Optimiser groups as the Hugging Face Trainer builds them: no weight decay on biases and
+    /// normalisation weights, decay on everything else (DoRA's magnitudes included, as in HF);
+    /// a method may split further (LoRA+ gives B and 1-D parameters their own rate).
     /// </summary>
     public abstract IReadOnlyList<optim.ParamGroup> ParameterGroups(double learningRate, double weightDecay);
 

@@ -23,7 +23,7 @@ public sealed class SettingsReader
     public bool Has(string field)
     {
         _known.Add(field);
-        return _settings[field] is not null;
+        return _settings.ContainsKey(field);
     }
 
     public int Int(string field, int fallback, int min = int.MinValue, int max = int.MaxValue)
@@ -82,11 +82,16 @@ public sealed class SettingsReader
         return s;
     }
 
-    /// <summary>The raw node of a field (null when absent), for fields with several accepted forms.</summary>
+    /// <summary>
+    /// The raw node of a field (null when absent), for fields with several accepted forms. An
+    /// explicit JSON null is an error: leaving the field out is how to ask for the default.
+    /// </summary>
     public JsonNode? Node(string field)
     {
         _known.Add(field);
-        return _settings[field];
+        if (_settings.TryGetPropertyValue(field, out var node) && node is null)
+            throw Error(field, "null is not a value; leave the field out for its default");
+        return node;
     }
 
     public MethodSettingsException Error(string field, string message) => new(_method, field, message);

@@ -131,36 +131,34 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             return result;
         using var scope = NewDisposeScope();
         var adapterDtype = lora_A.weight.dtype;
-        var xa = x.to_type(adapterDtype);
         var dropping = training && DropoutProbability > 0;
-        var xd = dropping ? nn.functional.dropout(xa, DropoutProbability, true) : xa;
+        // Dropout in the input's dtype, then the adapter's (fp32 over a bf16 base, as PEFT casts).
+        var xd = dropping ? nn.functional.dropout(x, DropoutProbability, true) : x;
+        var xa = xd.to_type(adapterDtype);
         Tensor update;
         if (lora_magnitude_vector is null)
         {
-            update = lora_B.forward(lora_A.forward(xd)).mul(Scaling);
+            update = lora_B.forward(lora_A.forward(xa)).mul(Scaling);
         }
         else
         {
             // PEFT's DoraLinearLayer: the norm of W + s·BA with BA detached, then the norm itself
             // detached ("treat ||V + ΔV||_c as a constant", DoRA paper §4.3).
-            var weight = BaseWeight(adapterDtype);
             Tensor norm;
             using (no_grad())
             {
-                var delta = lora_B.weight.mm(lora_A.weight);
-                norm = linalg.vector_norm(weight.add(delta, Scaling), 2, [1]);
+                var weight = BaseWeight(ScalarType.Float32);
+                var delta = lora_B.weight.to_type(ScalarType.Float32).mm(lora_A.weight.to_type(ScalarType.Float32));
+                norm = linalg.vector_norm(weight.add(delta, Scaling), 2, [1]).to_type(adapterDtype);
             }
             var scale = lora_magnitude_vector.div(norm).view(1, -1);
-            var loraResult = lora_B.forward(lora_A.forward(xd));
-            Tensor baseResult;
-            if (dropping)
-                baseResult = nn.functional.linear(xd, weight);
-            else
-            {
-                baseResult = result.to_type(adapterDtype);
-                if (BaseBias is { } b)
-                    baseResult = baseResult.sub(b.to_type(adapterDtype));
-            }
+            var loraResult = lora_B.forward(lora_A.forward(xa));
+            // W·x without the bias: PEFT takes result − bias, or F.linear(dropout(x), W) when
+            // dropout is active. The second goes through the base layer here, so autograd keeps
+            // the base's own (possibly quantized) weight instead of an fp32 copy of W.
+            var baseResult = (dropping ? _base.forward(xd) : result).to_type(adapterDtype);
+            if (BaseBias is { } b)
+                baseResult = baseResult.sub(b.to_type(adapterDtype));
             update = scale.sub(1).mul(baseResult).add(scale.mul(loraResult).mul(Scaling));
         }
         var sum = result.add(update.to_type(result.dtype));
@@ -190,14 +188,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var w = BaseWeight(ScalarType.Float32);
         var merged = w.add(DeltaWeight());
+        Tensor? norm = null;
         if (lora_magnitude_vector is not null)
         {
-            var norm = linalg.vector_norm(merged, 2, [1]);
-            _mergedDoraNorm = norm.MoveToOuterDisposeScope();
+            norm = linalg.vector_norm(merged, 2, [1]);
             using var factor = lora_magnitude_vector.to_type(ScalarType.Float32).div(norm);
             merged = merged.mul(factor.view(-1, 1));
         }
         WriteBaseWeight(merged);
+        // Kept (outside every dispose scope) only once the weight is written, to unmerge exactly.
+        _mergedDoraNorm?.Dispose();
+        _mergedDoraNorm = norm?.DetachFromDisposeScope();
         IsMerged = true;
     }
 
@@ -213,12 +214,34 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         {
             using var factor = lora_magnitude_vector.to_type(ScalarType.Float32).div(_mergedDoraNorm!);
             w = w.div(factor.view(-1, 1));
-            _mergedDoraNorm!.Dispose();
-            _mergedDoraNorm = null;
         }
         WriteBaseWeight(w.sub(DeltaWeight()));
+        _mergedDoraNorm?.Dispose();
+        _mergedDoraNorm = null;
         IsMerged = false;
     }
+
+    /// <summary>
+    /// PiSSA's starting A and B, kept (as non-persistent buffers, so they move and are disposed with
+    /// the layer) to save the adapter as plain LoRA over the original base weight.
+    /// </summary>
+    public void SetPissaStart(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (!a.shape.SequenceEqual(lora_A.weight.shape) || !b.shape.SequenceEqual(lora_B.weight.shape))
+            throw new ArgumentException("PiSSA's start must have the shapes of lora_A and lora_B");
+        release_buffer("lora_A_initial")?.Dispose();
+        release_buffer("lora_B_initial")?.Dispose();
+        register_buffer("lora_A_initial", a, persistent: false);
+        register_buffer("lora_B_initial", b, persistent: false);
+    }
+
+    /// <summary>PiSSA's starting A and B, or null when the adapter did not start from PiSSA.</summary>
+    public (Tensor A, Tensor B)? PissaStart =>
+        named_buffers(recurse: false).ToDictionary(x => x.name, x => x.buffer) is var buffers && buffers.TryGetValue("lora_A_initial", out var a) && buffers.TryGetValue("lora_B_initial", out var b)
+            ? (a, b)
+            : null;
 
     private void WriteBaseWeight(Tensor weight)
     {

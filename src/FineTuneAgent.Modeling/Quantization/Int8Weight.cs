@@ -36,12 +36,18 @@ public sealed class Int8Weight : IDisposable
     /// <summary>Takes over <paramref name="other"/>'s data in place (tensor identities kept) and disposes it.</summary>
     internal void ReplaceWith(Int8Weight other)
     {
-        if (!other.Shape.SequenceEqual(Shape))
-            throw new ArgumentException("the replacement must have the same shape", nameof(other));
-        using var _ = no_grad();
-        Data.set_(other.Data);
-        RowStats.set_(other.RowStats);
-        other.Dispose();
+        try
+        {
+            if (!other.Shape.SequenceEqual(Shape))
+                throw new ArgumentException("the replacement must have the same shape", nameof(other));
+            using var _ = no_grad();
+            Data.set_(other.Data);
+            RowStats.set_(other.RowStats);
+        }
+        finally
+        {
+            other.Dispose();
+        }
     }
 
     public void Dispose()

@@ -85,12 +85,18 @@ public sealed class Nf4Weight : IDisposable
     /// </summary>
     internal void ReplaceWith(Nf4Weight other)
     {
-        if (!other.Shape.SequenceEqual(Shape) || other.Blocksize != Blocksize || other.DoubleQuantized != DoubleQuantized)
-            throw new ArgumentException("the replacement must have the same shape, blocksize and double quantization", nameof(other));
-        using var _ = no_grad();
-        foreach (var (mine, theirs) in Tensors.Zip(other.Tensors))
-            mine.set_(theirs);
-        other.Dispose();
+        try
+        {
+            if (!other.Shape.SequenceEqual(Shape) || other.Blocksize != Blocksize || other.DoubleQuantized != DoubleQuantized)
+                throw new ArgumentException("the replacement must have the same shape, blocksize and double quantization", nameof(other));
+            using var _ = no_grad();
+            foreach (var (mine, theirs) in Tensors.Zip(other.Tensors))
+                mine.set_(theirs);
+        }
+        finally
+        {
+            other.Dispose();
+        }
     }
 
     public void Dispose()
