@@ -27,7 +27,7 @@ internal sealed class ConversationCleaner(bool deduplicate)
         var exact = ConversationKey.Exact(conversation);
         if (!_exact.Add(exact))
             return DropReason.ExactDuplicate;
-        if (!_normalized.Add(ConversationKey.Normalize(exact)))
+        if (!_normalized.Add(ConversationKey.Normalized(conversation)))
             return DropReason.NormalizedDuplicate;
         return null;
     }
