@@ -61,12 +61,18 @@ public sealed class LoraAdaptedModel : AdaptedModel
         // Checked for every target before anything changes, so a failure leaves the model as it was.
         foreach (var slot in targeted)
         {
-            if (slot.Module is not Linear l)
+            // A plain Linear, or a base loaded already quantized (QLoRA's quantized-base cache).
+            if (slot.Module is not (Linear or IFrozenLinear))
                 throw new InvalidOperationException($"{slot.Name} is already adapted ({slot.Module.GetType().Name}); adapt a freshly loaded model");
-            var r = only?[slot.Name] ?? settings.RankFor(slot.Name);
-            if (settings.Init == LoraInit.Pissa && r > Math.Min(l.in_features, l.out_features))
-                throw new MethodSettingsException(settings.Method, settings.RankPattern.Count > 0 ? "rank_pattern" : "r",
-                    $"PiSSA rank {r} exceeds {slot.Name}'s smaller dimension {Math.Min(l.in_features, l.out_features)}");
+            if (settings.Init == LoraInit.Pissa)
+            {
+                if (slot.Module is not Linear l)
+                    throw new MethodSettingsException(settings.Method, "init_lora_weights", $"PiSSA needs the full-precision weight of {slot.Name}, but the model was loaded quantized; load it in full precision");
+                var r = only?[slot.Name] ?? settings.RankFor(slot.Name);
+                if (r > Math.Min(l.in_features, l.out_features))
+                    throw new MethodSettingsException(settings.Method, settings.RankPattern.Count > 0 ? "rank_pattern" : "r",
+                        $"PiSSA rank {r} exceeds {slot.Name}'s smaller dimension {Math.Min(l.in_features, l.out_features)}");
+            }
         }
 
         var layers = new Dictionary<string, LoraLinear>();
@@ -76,15 +82,25 @@ public sealed class LoraAdaptedModel : AdaptedModel
             var isTarget = targetNames.Contains(slot.Name);
             if (!isTarget && prepareBase is null)
                 continue;
-            if (slot.Module is not Linear linear)
-                throw new InvalidOperationException($"{slot.Name} is already adapted ({slot.Module.GetType().Name}); adapt a freshly loaded model");
             var rank = only?[slot.Name] ?? settings.RankFor(slot.Name);
             var alpha = settings.AlphaFor(slot.Name);
             var scaling = settings.UseRsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
-            (Tensor A, Tensor B)? pissaAB = isTarget && settings.Init == LoraInit.Pissa ? PissaSplit(linear, rank, scaling) : null;
-            var baseLayer = prepareBase?.Invoke(slot, linear) ?? linear;
-            if (!ReferenceEquals(baseLayer, linear))
-                slot.Replace(baseLayer);
+            nn.Module<Tensor, Tensor> baseLayer;
+            (Tensor A, Tensor B)? pissaAB = null;
+            switch (slot.Module)
+            {
+                case Linear linear:
+                    pissaAB = isTarget && settings.Init == LoraInit.Pissa ? PissaSplit(linear, rank, scaling) : null;
+                    baseLayer = prepareBase?.Invoke(slot, linear) ?? linear;
+                    if (!ReferenceEquals(baseLayer, linear))
+                        slot.Replace(baseLayer);
+                    break;
+                case IFrozenLinear:
+                    baseLayer = slot.Module; // already quantized when loaded
+                    break;
+                default:
+                    throw new InvalidOperationException($"{slot.Name} is already adapted ({slot.Module.GetType().Name}); adapt a freshly loaded model");
+            }
             if (!isTarget)
                 continue;
             var lora = new LoraLinear(baseLayer, rank, alpha, settings.UseRsLora, settings.Dropout, settings.UseDora, settings.AdapterDtype);

@@ -201,17 +201,21 @@ public static class PeftAdapter
                 throw new InvalidDataException($"{weightsPath}: module '{module}' has {(parts.ContainsKey("A") ? "lora_A but no lora_B" : "lora_B but no lora_A")}");
             if (parts.ContainsKey("m") != settings.UseDora)
                 throw new InvalidDataException($"{weightsPath}: module '{module}' {(settings.UseDora ? "lacks the DoRA magnitude the config's use_dora asks for" : "has a DoRA magnitude but the config says use_dora false")}");
-            if (slot.Module is not Linear linear)
-                throw new InvalidOperationException($"{module} is already adapted ({slot.Module.GetType().Name}); load the adapter into a freshly loaded model");
+            var (inFeatures, outFeatures) = slot.Module switch
+            {
+                Linear l => (l.in_features, l.out_features),
+                IFrozenLinear q => (q.in_features, q.out_features),
+                _ => throw new InvalidOperationException($"{module} is already adapted ({slot.Module.GetType().Name}); load the adapter into a freshly loaded model"),
+            };
             var a = reader.GetInfo(parts["A"]).Shape;
             var rank = a.Count == 2 ? (int)a[0] : -1;
             var expectedRank = settings.RankFor(module);
             if (rank != expectedRank)
-                throw new InvalidDataException($"{weightsPath}: tensor '{parts["A"]}' has shape [{string.Join(", ", a)}], but the config gives {module} rank {expectedRank} (r / rank_pattern); expected [{expectedRank}, {linear.in_features}]");
-            ExpectShape(reader, weightsPath, parts["A"], [rank, linear.in_features]);
-            ExpectShape(reader, weightsPath, parts["B"], [linear.out_features, rank]);
+                throw new InvalidDataException($"{weightsPath}: tensor '{parts["A"]}' has shape [{string.Join(", ", a)}], but the config gives {module} rank {expectedRank} (r / rank_pattern); expected [{expectedRank}, {inFeatures}]");
+            ExpectShape(reader, weightsPath, parts["A"], [rank, inFeatures]);
+            ExpectShape(reader, weightsPath, parts["B"], [outFeatures, rank]);
             if (parts.TryGetValue("m", out var m))
-                ExpectShape(reader, weightsPath, m, [linear.out_features]);
+                ExpectShape(reader, weightsPath, m, [outFeatures]);
             ranks[module] = rank;
         }
         if (ranks.Count == 0)

@@ -34,7 +34,25 @@ public sealed class QLoraMethod : IFineTuneMethod
     public AdaptedModel Adapt(CausalLM model, IModelTemplate template, MethodSettings settings)
     {
         var s = Expect(settings);
+        CheckPrequantized(model, s);
         return new QLoraAdaptedModel(LoraAdaptedModel.Inject(model, s.Lora, Quantizer(s)), s);
+    }
+
+    /// <summary>A model loaded already quantized (the QuantizerStage's cache) must be stored as the settings say.</summary>
+    private static void CheckPrequantized(CausalLM model, QLoraSettings s)
+    {
+        foreach (var slot in ProjectionSlot.Of(model))
+        {
+            var matches = slot.Module switch
+            {
+                Linear => true,
+                Nf4Linear q => s.QuantType == "nf4" && q.QuantizedWeight.Blocksize == s.BlockSize && q.QuantizedWeight.DoubleQuantized == s.DoubleQuant,
+                Int8Linear => s.QuantType == "int8",
+                _ => true, // Inject reports other modules
+            };
+            if (!matches)
+                throw new MethodSettingsException("qlora", "quant_type", $"the model was loaded with {slot.Name} stored as {slot.Module.GetType().Name}, which differs from quant_type {s.QuantType} / blocksize {s.BlockSize} / double_quant {s.DoubleQuant}");
+        }
     }
 
     public AdaptedModel Load(CausalLM model, IModelTemplate template, string directory)
@@ -43,6 +61,7 @@ public sealed class QLoraMethod : IFineTuneMethod
         var s = File.Exists(Path.Combine(directory, MethodRecord.FileName))
             ? MethodRecord.ReadSettings(directory, Name, QLoraSettings.Read).Settings
             : QLoraSettings.Read(null);
+        CheckPrequantized(model, s);
         var loaded = PeftAdapter.Load(model, directory, Name, Quantizer(s));
         return new QLoraAdaptedModel(loaded, s with { Lora = loaded.Settings });
     }

@@ -41,7 +41,9 @@ public static class Checkpoint
     public static CausalLM Load(string modelDir, ScalarType? computeDtype = null)
     {
         var config = ModelConfigReader.Load(Path.Combine(modelDir, ConfigFileName));
-        var model = new CausalLM(config, computeDtype ?? DTypeOf(config.TorchDtype), initialize: false);
+        CausalLM model;
+        using (nn.init.no_init())
+            model = new CausalLM(config, computeDtype ?? DTypeOf(config.TorchDtype), initialize: false);
         try
         {
             LoadWeights(model, modelDir);

@@ -9,6 +9,18 @@ namespace FineTuneAgent.Modeling.Quantization;
 /// </summary>
 public sealed class Int8Weight : IDisposable
 {
+    /// <summary>An int8 weight from stored tensors, checked against each other; takes ownership of them.</summary>
+    public static Int8Weight FromStorage(Tensor data, Tensor rowStats, ScalarType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(rowStats);
+        if (data.dtype != ScalarType.Int8 || data.dim() != 2)
+            throw new ArgumentException($"data must be a 2-D int8 tensor, got {data.dtype} [{string.Join(", ", data.shape)}]", nameof(data));
+        if (rowStats.dtype != ScalarType.Float32 || rowStats.numel() != data.shape[0])
+            throw new ArgumentException($"rowStats must be float32 with {data.shape[0]} elements, got {rowStats.dtype} with {rowStats.numel()}", nameof(rowStats));
+        return new Int8Weight(data, rowStats, dtype);
+    }
+
     internal Int8Weight(Tensor data, Tensor rowStats, ScalarType dtype)
     {
         Data = data;

@@ -28,6 +28,33 @@ public sealed class Nf4Weight : IDisposable
         NestedBlocksize = nestedBlocksize;
     }
 
+    /// <summary>
+    /// An NF4 weight from stored tensors (a quantized-base cache, a checkpoint), checked against
+    /// the shape and block sizes; takes ownership of the tensors.
+    /// </summary>
+    public static Nf4Weight FromStorage(Tensor packed, Tensor absmax, long[] shape, ScalarType dtype, int blocksize,
+        Tensor? nestedAbsmax = null, Tensor? nestedCode = null, Tensor? nestedOffset = null)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        ArgumentNullException.ThrowIfNull(absmax);
+        if (!NormalFloat4.Blocksizes.Contains(blocksize))
+            throw new ArgumentException($"blocksize {blocksize} is not one of {string.Join(", ", NormalFloat4.Blocksizes)}", nameof(blocksize));
+        var n = shape.Aggregate(1L, (a, b) => a * b);
+        var blocks = (n + blocksize - 1) / blocksize;
+        if (packed.dtype != ScalarType.Byte || packed.numel() != (n + 1) / 2)
+            throw new ArgumentException($"packed must be uint8 with {(n + 1) / 2} elements for shape [{string.Join(", ", shape)}], got {packed.dtype} with {packed.numel()}", nameof(packed));
+        if (absmax.numel() != blocks)
+            throw new ArgumentException($"absmax must have {blocks} elements (one per block of {blocksize}), got {absmax.numel()}", nameof(absmax));
+        var nested = nestedAbsmax is not null;
+        if (nested != (nestedCode is not null) || nested != (nestedOffset is not null))
+            throw new ArgumentException("double quantization needs nested absmax, code and offset together", nameof(nestedAbsmax));
+        if (nested && (absmax.dtype != ScalarType.Byte || nestedCode!.numel() != 256 || nestedAbsmax!.numel() != (blocks + NormalFloat4.NestedBlocksize - 1) / NormalFloat4.NestedBlocksize))
+            throw new ArgumentException("the nested quantization state does not fit the absmax codes", nameof(nestedAbsmax));
+        if (!nested && absmax.dtype != ScalarType.Float32)
+            throw new ArgumentException($"absmax must be float32 without double quantization, got {absmax.dtype}", nameof(absmax));
+        return new Nf4Weight(packed, absmax, shape, dtype, blocksize, nestedAbsmax, nestedCode, nestedOffset);
+    }
+
     /// <summary>uint8 [(n + 1) / 2, 1]: element 2j in the high nibble of byte j, 2j + 1 in the low one.</summary>
     public Tensor Packed { get; }
 

@@ -11,8 +11,8 @@ public sealed class Embedding : nn.Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(padding_idx), p, "padding_idx must be within num_embeddings");
         this.padding_idx = padding_idx is { } q && q < 0 ? q + num_embeddings : padding_idx;
         weight = new Parameter(empty([num_embeddings, embedding_dim], dtype, device));
-        weight.normal_();
-        if (this.padding_idx is { } row)
+        nn.init.normal_(weight);
+        if (this.padding_idx is { } row && !nn.init.skipping)
         {
             using var _ = no_grad();
             using var r = weight[row];

@@ -16,7 +16,7 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
         {
             var bound = inputSize > 0 ? 1.0 / Math.Sqrt(inputSize) : 0;
             bias = new Parameter(empty([outputSize], dtype, device));
-            bias.uniform_(-bound, bound);
+            nn.init.uniform_(bias, -bound, bound);
             register_parameter("bias", bias);
         }
     }

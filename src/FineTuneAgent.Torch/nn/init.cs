@@ -22,9 +22,40 @@ public static partial class torch
         /// <summary>torch.nn.init: in-place initialisers, run without recording gradients.</summary>
         public static class init
         {
-            public static Tensor uniform_(Tensor tensor, double low = 0, double high = 1) => tensor.uniform_(low, high);
+            [ThreadStatic]
+            private static int t_skipDepth;
 
-            public static Tensor normal_(Tensor tensor, double mean = 0, double std = 1) => tensor.normal_(mean, std);
+            /// <summary>
+            /// While the returned scope lives (on this thread), modules skip their default
+            /// initialisation and the initialisers here leave tensors as they are, like transformers'
+            /// no_init_weights: a model about to be overwritten by a checkpoint is built without
+            /// writing (and so without touching the memory of) every weight first.
+            /// </summary>
+            public static IDisposable no_init()
+            {
+                t_skipDepth++;
+                return new SkipScope();
+            }
+
+            /// <summary>Whether a <see cref="no_init"/> scope is active on this thread.</summary>
+            public static bool skipping => t_skipDepth > 0;
+
+            private sealed class SkipScope : IDisposable
+            {
+                private bool _disposed;
+
+                public void Dispose()
+                {
+                    if (_disposed)
+                        return;
+                    _disposed = true;
+                    t_skipDepth--;
+                }
+            }
+
+            public static Tensor uniform_(Tensor tensor, double low = 0, double high = 1) => skipping ? tensor : tensor.uniform_(low, high);
+
+            public static Tensor normal_(Tensor tensor, double mean = 0, double std = 1) => skipping ? tensor : tensor.normal_(mean, std);
 
             public static Tensor zeros_(Tensor tensor)
             {
@@ -68,6 +99,8 @@ public static partial class torch
             /// </summary>
             public static Tensor kaiming_uniform_(Tensor tensor, double a = 0, FanInOut mode = FanInOut.FanIn, NonlinearityType nonlinearity = NonlinearityType.LeakyReLU)
             {
+                if (skipping)
+                    return tensor;
                 var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
                 var fan = mode == FanInOut.FanIn ? fanIn : fanOut;
                 var gain = calculate_gain(nonlinearity, a);
@@ -77,6 +110,8 @@ public static partial class torch
 
             public static Tensor xavier_uniform_(Tensor tensor, double gain = 1.0)
             {
+                if (skipping)
+                    return tensor;
                 var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
                 var bound = gain * Math.Sqrt(6.0 / (fanIn + fanOut));
                 return tensor.uniform_(-bound, bound);
