@@ -15,6 +15,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Measure speed on this machine.");
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(MethodsBenchCommand.Create());
+        bench.Subcommands.Add(QuantizedLoadBenchCommand.Create());
         return bench;
     }
 

@@ -99,14 +99,18 @@ internal static class MethodsBenchCommand
         return 0;
     }
 
-    private static JsonObject RunChild(Args args, string label)
+    private static JsonObject RunChild(Args args, string label) =>
+        RunChildProcess(["bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
+            "--seq-len", args.SeqLen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", args.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)], label);
+
+    /// <summary>Runs `fta &lt;arguments&gt;` in a child process and returns the JSON object it prints last.</summary>
+    internal static JsonObject RunChildProcess(string[] arguments, string label)
     {
         // Started the way this process was: the apphost directly, or `dotnet fta.dll`.
         var self = Environment.ProcessPath!;
         var prefix = Path.GetFileNameWithoutExtension(self) == "dotnet" ? new[] { typeof(MethodsBenchCommand).Assembly.Location } : [];
-        var psi = new ProcessStartInfo(self, [.. prefix, "bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
-            "--seq-len", args.SeqLen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", args.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var psi = new ProcessStartInfo(self, [.. prefix, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -123,6 +127,17 @@ internal static class MethodsBenchCommand
         return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
     }
 
+    /// <summary>
+    /// libtorch's first ops set up BLAS buffers, thread pools and the autograd engine; done before
+    /// a baseline so it is not charged to what is measured.
+    /// </summary>
+    internal static void WarmUp()
+    {
+        using var warm = NewDisposeScope();
+        var a = randn([256, 256], requires_grad: true);
+        a.mm(a).sum().backward();
+    }
+
     private static JsonObject RunOne(Args args, string label)
     {
         var variant = Variants.FirstOrDefault(v => string.Equals(v.Label, label, StringComparison.OrdinalIgnoreCase));
@@ -137,13 +152,7 @@ internal static class MethodsBenchCommand
         var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32 };
         var estimate = method.EstimateMemory(config, shape, settings);
 
-        // libtorch's first ops set up BLAS buffers, thread pools and the autograd engine; do that
-        // before the baseline so it is not charged to the method.
-        using (var warm = NewDisposeScope())
-        {
-            var a = randn([256, 256], requires_grad: true);
-            a.mm(a).sum().backward();
-        }
+        WarmUp();
         var baseline = ProcStatus("VmRSS");
         manual_seed(0);
         using var model = template.BuildModel(config, ScalarType.Float32, initialize: true);
@@ -193,10 +202,10 @@ internal static class MethodsBenchCommand
     }
 
     /// <summary>Restarts the kernel's peak-RSS counter (VmHWM) at the current RSS.</summary>
-    private static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
+    internal static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
 
     /// <summary>A field of /proc/self/status in bytes (VmRSS now, VmHWM the peak).</summary>
-    private static double ProcStatus(string field)
+    internal static double ProcStatus(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(field + ":", StringComparison.Ordinal))

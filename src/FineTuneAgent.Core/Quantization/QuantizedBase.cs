@@ -112,8 +112,7 @@ public static class QuantizedBase
             var info = reader.GetInfo(name);
             if (!info.Shape.SequenceEqual(target.shape))
                 throw new CheckpointException($"{modelDir}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}] in the checkpoint, but the model needs [{string.Join(", ", target.shape)}]");
-            using var loaded = reader.Load(name);
-            target.copy_(loaded);
+            reader.LoadInto(name, target);
         }
     }
 

@@ -19,6 +19,13 @@ public interface ISafetensorsReader : IDisposable
     /// <summary>Reads one tensor into a new CPU tensor; throws SafetensorsException for a dtype this binding cannot hold.</summary>
     torch.Tensor Load(string name);
 
+    /// <summary>
+    /// Copies one tensor into an existing one of the same shape (converting dtype and device if
+    /// needed). A contiguous CPU target of the stored dtype is filled straight from the file,
+    /// without a temporary copy: loading a checkpoint then costs the model's memory, not twice it.
+    /// </summary>
+    void LoadInto(string name, torch.Tensor target);
+
     /// <summary>Loads every tensor; if one fails, those already loaded are disposed before the exception leaves.</summary>
     Dictionary<string, torch.Tensor> LoadAll();
 }

@@ -93,6 +93,22 @@ public sealed unsafe class SafetensorsFile : ISafetensorsReader
         return TensorBytes.ToTensor(_file + _header.DataStart + info.DataBegin, info.ByteSize, dtype, info.ShapeSpan);
     }
 
+    public unsafe void LoadInto(string name, torch.Tensor target)
+    {
+        var info = GetInfo(name);
+        if (!info.Shape.SequenceEqual(target.shape))
+            throw new SafetensorsException(Path, name, $"has shape [{string.Join(", ", info.Shape)}], the target [{string.Join(", ", target.shape)}]");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (info.ScalarType is { } dtype && dtype == target.dtype && target.device.type == DeviceType.CPU && target.is_contiguous())
+        {
+            Buffer.MemoryCopy(_file + _header.DataStart + info.DataBegin, (void*)target.data_ptr(), info.ByteSize, info.ByteSize);
+            return;
+        }
+        using var loaded = Load(name);
+        using var _ = torch.no_grad();
+        target.copy_(loaded);
+    }
+
     public Dictionary<string, torch.Tensor> LoadAll() => LoadMany(this, Names);
 
     /// <summary>Loads the named tensors of a reader, all or none.</summary>

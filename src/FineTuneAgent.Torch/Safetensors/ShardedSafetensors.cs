@@ -58,6 +58,8 @@ public sealed class ShardedSafetensors : ISafetensorsReader
 
     public torch.Tensor Load(string name) => ShardOf(name).Load(name);
 
+    public void LoadInto(string name, torch.Tensor target) => ShardOf(name).LoadInto(name, target);
+
     public Dictionary<string, torch.Tensor> LoadAll() => SafetensorsFile.LoadMany(this, Names);
 
     /// <summary>The open shard holding a tensor, checked to really hold it.</summary>
