@@ -40,7 +40,7 @@ public sealed class AskTests : IDisposable
         var echo = _system.ActorOf(Props.Create(() => new Echo()));
         await Assert.ThrowsAsync<InvalidCastException>(() => echo.Ask<int>("text", Patience));
 
-        probe.Watch(echo);
+        await probe.WatchAsync(echo);
         _system.Stop(echo);
         await probe.ExpectTerminatedAsync(echo);
 

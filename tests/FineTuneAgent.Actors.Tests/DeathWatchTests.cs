@@ -28,7 +28,7 @@ public sealed class DeathWatchTests : IDisposable
     {
         var probe = new Probe(_system);
         var target = _system.ActorOf(Counter.Props(_log, "t"));
-        probe.Watch(target);
+        await probe.WatchAsync(target);
         _system.Stop(target);
         await probe.ExpectTerminatedAsync(target);
 
@@ -48,7 +48,7 @@ public sealed class DeathWatchTests : IDisposable
         // Stop the target and block the watcher until the target is dead, so its Terminated is
         // queued behind the Unwatch.
         var targetDead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        probe.Watch(target);
+        await probe.WatchAsync(target);
         watcher.Tell(new BlockUntil(targetDead.Task));
         watcher.Tell(new UnwatchIt(target));
         watcher.Tell("ping", probe.Ref);
@@ -70,7 +70,7 @@ public sealed class DeathWatchTests : IDisposable
         var probe = new Probe(_system);
         var target = _system.ActorOf(Counter.Props(_log, "t"));
         var watcher = _system.ActorOf(Props.Create(() => new CarelessWatcher(target)));
-        probe.Watch(watcher);
+        await probe.WatchAsync(watcher);
 
         _system.Stop(target);
 

@@ -114,7 +114,7 @@ public sealed class DeliveryTests : IDisposable
                 {
                     overlaps++;
                 }
-                Thread.SpinWait(20);
+                Thread.SpinWait(200);
                 Interlocked.Decrement(ref _inside);
                 if (++received == total)
                 {

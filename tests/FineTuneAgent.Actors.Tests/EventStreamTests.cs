@@ -14,7 +14,7 @@ public sealed class EventStreamTests : IDisposable
         var probe = new Probe(_system);
         _system.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
         var target = _system.ActorOf(Props.Create(() => new Quiet()));
-        probe.Watch(target);
+        await probe.WatchAsync(target);
         _system.Stop(target);
         await probe.ExpectTerminatedAsync(target);
 

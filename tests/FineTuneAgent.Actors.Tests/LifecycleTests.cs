@@ -10,20 +10,19 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task Stop_ChildrenStopFirst_ThenPostStop_ThenWatchersGetTerminated()
     {
-        var probe = new Probe(_system);
         var strategy = SupervisorStrategy.DefaultStrategy;
         var parent = _system.ActorOf(Supervisor.Props(strategy, _log, "parent"), "parent");
         var child = await Supervisor.StartChildAsync(parent, Supervisor.Props(strategy, _log, "child"), "child");
         var grandchild = await Supervisor.StartChildAsync(child, Counter.Props(_log, "grandchild"), "grandchild");
         Assert.Equal("akka://lifecycle/user/parent/child/grandchild", grandchild.Path.ToString());
-        probe.Watch(parent);
+        var watcher = _system.ActorOf(Props.Create(() => new LoggingWatcher(_log)));
+        await watcher.Ask<string>(parent, TimeSpan.FromSeconds(10)); // watching from here on
 
         _system.Stop(parent);
 
-        await probe.ExpectTerminatedAsync(parent);
-        // Terminated reached the watcher only after every PostStop below it, children first.
-        Assert.Equal(["grandchild PostStop 1", "child PostStop", "parent PostStop"],
-            _log.Snapshot().Where(e => e.Contains("PostStop", StringComparison.Ordinal)));
+        await _log.WaitForAsync("watcher got Terminated parent");
+        Assert.Equal(["grandchild PostStop 1", "child PostStop", "parent PostStop", "watcher got Terminated parent"],
+            _log.Snapshot().Where(e => e.Contains("PostStop", StringComparison.Ordinal) || e.StartsWith("watcher", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -54,7 +53,7 @@ public sealed class LifecycleTests : IDisposable
         Assert.StartsWith("$", generated.Path.Name, StringComparison.Ordinal);
         Assert.Equal("akka://lifecycle/user/n", first.Path.ToString());
 
-        probe.Watch(first);
+        await probe.WatchAsync(first);
         first.Tell(PoisonPill.Instance);
         await probe.ExpectTerminatedAsync(first);
         // The guardian learns of the death just before the probe; retry until the name is free.
@@ -80,5 +79,19 @@ public sealed class LifecycleTests : IDisposable
     {
         var error = await Assert.ThrowsAsync<ActorInitializationException>(() => Task.Run(() => new Counter(_log, "loose")));
         Assert.Contains("ActorOf", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Watches the actor it is sent, replies "watching", and logs the Terminated it gets.</summary>
+    private sealed class LoggingWatcher : ReceiveActor
+    {
+        public LoggingWatcher(EventLog log)
+        {
+            Receive<IActorRef>(target =>
+            {
+                Context.Watch(target);
+                Sender.Tell("watching");
+            });
+            Receive<Terminated>(t => log.Add($"watcher got Terminated {t.ActorRef.Path.Name}"));
+        }
     }
 }

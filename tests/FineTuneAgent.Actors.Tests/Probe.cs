@@ -21,8 +21,12 @@ internal sealed class Probe
 
     public IActorRef Ref { get; }
 
-    /// <summary>Watches <paramref name="target"/>; its <see cref="Terminated"/> arrives like any message.</summary>
-    public void Watch(IActorRef target) => Ref.Tell(new WatchTarget(target), ActorRefs.NoSender);
+    /// <summary>
+    /// Watches <paramref name="target"/>; its <see cref="Terminated"/> arrives like any message.
+    /// Completes once the watch request is on its way to the target, so a stop requested
+    /// afterwards reaches the target after it.
+    /// </summary>
+    public Task WatchAsync(IActorRef target) => Ref.Ask<WatchTarget>(new WatchTarget(target), Patience);
 
     /// <summary>The next message (the oldest one a fish skipped, if any) must be a <typeparamref name="T"/>.</summary>
     public async Task<T> ExpectMsgAsync<T>()
@@ -74,7 +78,11 @@ internal sealed class Probe
     {
         public ProbeActor(ChannelWriter<object> writer)
         {
-            Receive<WatchTarget>(w => Context.Watch(w.Target));
+            Receive<WatchTarget>(w =>
+            {
+                Context.Watch(w.Target);
+                Sender.Tell(w);
+            });
             ReceiveAny(m => writer.TryWrite(m));
         }
     }

@@ -55,7 +55,7 @@ public sealed class SupervisionTests : IDisposable
     {
         var counter = await CounterUnder(new OneForOneStrategy(_ => Directive.Stop));
         var probe = new Probe(_system);
-        probe.Watch(counter);
+        await probe.WatchAsync(counter);
 
         counter.Tell(new Fail(new InvalidOperationException("boom")));
 
@@ -76,7 +76,7 @@ public sealed class SupervisionTests : IDisposable
             Supervisor.Props(new OneForOneStrategy(_ => Directive.Escalate), _log, "parent"), "parent");
         var child = await Supervisor.StartChildAsync(parent, Counter.Props(_log, "child"), "child");
         var probe = new Probe(_system);
-        probe.Watch(parent);
+        await probe.WatchAsync(parent);
         var failure = new InvalidOperationException("from the child");
 
         child.Tell(new Fail(failure));
@@ -108,7 +108,7 @@ public sealed class SupervisionTests : IDisposable
     {
         var counter = await CounterUnder(new OneForOneStrategy(2, TimeSpan.FromMinutes(5), _ => Directive.Restart));
         var probe = new Probe(_system);
-        probe.Watch(counter);
+        await probe.WatchAsync(counter);
 
         counter.Tell(new Fail(new InvalidOperationException("one")));
         counter.Tell(new Fail(new InvalidOperationException("two")));
@@ -150,7 +150,7 @@ public sealed class SupervisionTests : IDisposable
         Assert.Contains("c PostRestart 2 boom", _log.Snapshot());
 
         var broken = _system.ActorOf(Props.Create(() => new Broken()), "broken");
-        probe.Watch(broken);
+        await probe.WatchAsync(broken);
 
         await probe.ExpectTerminatedAsync(broken);
         var error = await probe.FishForAsync<Error>(e => e.LogSource == broken.Path.ToString());
@@ -164,7 +164,7 @@ public sealed class SupervisionTests : IDisposable
         var probe = new Probe(_system);
         _system.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
         var counter = _system.ActorOf(Counter.Props(_log, "c"));
-        probe.Watch(counter);
+        await probe.WatchAsync(counter);
         counter.Tell("inc");
         counter.Tell("get", probe.Ref);
         counter.Tell(PoisonPill.Instance);
@@ -176,7 +176,7 @@ public sealed class SupervisionTests : IDisposable
         Assert.Equal("get", dead.Message);
 
         var killed = _system.ActorOf(Counter.Props(_log, "k"));
-        probe.Watch(killed);
+        await probe.WatchAsync(killed);
         killed.Tell(Kill.Instance);
         await probe.ExpectTerminatedAsync(killed);
         Assert.DoesNotContain(_log.Snapshot(), e => e.StartsWith("k PostRestart", StringComparison.Ordinal));
