@@ -28,3 +28,6 @@ public sealed record CheckpointSaved(int Step, string Path) : TrainingEvent;
 
 /// <summary>Training stopped early: validation loss did not improve for the patience.</summary>
 public sealed record EarlyStopped(int Step, int Patience, double BestValidationLoss, int BestStep) : TrainingEvent;
+
+/// <summary>A line about preparing the run (model, data, method choice) before the steps start.</summary>
+public sealed record JobMessage(string Text) : TrainingEvent;
