@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PluginsCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

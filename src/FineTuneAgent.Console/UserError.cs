@@ -10,5 +10,7 @@ internal static class UserError
         or UnauthorizedAccessException or InvalidDataException
         or FineTuneAgent.Modeling.Config.ModelConfigException or FineTuneAgent.Modeling.Checkpoints.CheckpointException
         or FineTuneAgent.Torch.TorchException or FineTuneAgent.Modeling.Tokenization.TokenizerLoadException
-        or FineTuneAgent.Modeling.Chat.ChatFormatException or FineTuneAgent.Abstractions.Methods.MethodSettingsException;
+        or FineTuneAgent.Modeling.Chat.ChatFormatException or FineTuneAgent.Abstractions.Methods.MethodSettingsException
+        or FineTuneAgent.Core.Datasets.DatasetException or FineTuneAgent.Core.Training.TrainingDivergedException
+        or FineTuneAgent.Core.Training.TrainingOutOfMemoryException;
 }

@@ -65,6 +65,15 @@ public static partial class torch
     /// <summary>Seeds libtorch's default generators (CPU and, where present, CUDA).</summary>
     public static void manual_seed(long seed) => Status.Check(RuntimeInterop.fta_runtime_manual_seed(seed));
 
+    /// <summary>The default CPU generator's state as a uint8 tensor (torch.get_rng_state()); the caller owns it.</summary>
+    public static Tensor get_rng_state()
+    {
+        return Tensor.Result(RuntimeInterop.fta_runtime_get_rng_state(out var state), state);
+    }
+
+    /// <summary>Restores the default CPU generator from what <see cref="get_rng_state"/> returned (torch.set_rng_state).</summary>
+    public static void set_rng_state(Tensor new_state) => Status.Check(RuntimeInterop.fta_runtime_set_rng_state(new_state.NativeHandle));
+
     /// <summary>The libtorch version the shim was compiled against, e.g. "1.13.0".</summary>
     public static string __version__
     {

@@ -15,6 +15,8 @@ internal static partial class RuntimeInterop
     [LibraryImport(Lib)] internal static partial int fta_runtime_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int fta_runtime_get_num_threads(out int n);
     [LibraryImport(Lib)] internal static partial int fta_runtime_manual_seed(long seed);
+    [LibraryImport(Lib)] internal static partial int fta_runtime_get_rng_state(out IntPtr state);
+    [LibraryImport(Lib)] internal static partial int fta_runtime_set_rng_state(TensorHandle state);
     [LibraryImport(Lib)] internal static partial int fta_cuda_is_available(out int available);
     [LibraryImport(Lib)] internal static partial int fta_cuda_device_count(out int count);
     [LibraryImport(Lib)] internal static partial int fta_cuda_memory_info(int device, out long allocated, out long reserved, out long total, out long free);

@@ -1,6 +1,7 @@
 // Process-wide state: versions, errors, threads, seeds, devices, grad mode and autocast.
 #include "common.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/version.h>
 
 #ifdef FTA_WITH_CUDA
@@ -88,6 +89,25 @@ FTA_EXPORT fta_status fta_runtime_get_num_threads(int32_t* out) {
 FTA_EXPORT fta_status fta_runtime_manual_seed(int64_t seed) {
     return guard([&] {
         at::manual_seed(static_cast<uint64_t>(seed));
+    });
+}
+
+// The default CPU generator's state (a uint8 tensor), as torch.get_rng_state(); a checkpoint saves
+// it so a resumed run draws the same dropout masks and random numbers as an uninterrupted one.
+FTA_EXPORT fta_status fta_runtime_get_rng_state(fta_tensor* out) {
+    return guard([&] {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        *out = wrap(gen.get_state());
+    });
+}
+
+// Restores what fta_runtime_get_rng_state returned, as torch.set_rng_state(state).
+FTA_EXPORT fta_status fta_runtime_set_rng_state(fta_tensor state) {
+    return guard([&] {
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(T(state));
     });
 }
 

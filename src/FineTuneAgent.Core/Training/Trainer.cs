@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using FineTuneAgent.Abstractions.Methods;
+using FineTuneAgent.Core.Datasets;
+using FineTuneAgent.Modeling.Layers;
+using FineTuneAgent.Torch;
+using static FineTuneAgent.Torch.torch;
+
+namespace FineTuneAgent.Core.Training;
+
+/// <summary>
+/// The training loop, top to bottom: each optimizer step takes the next effective batch of rows from the
+/// epoch's seeded order, splits it into micro-batches, and backpropagates sum(token losses) / (label tokens
+/// in the whole effective batch) per micro-batch (HF's num_items_in_batch, so accumulation equals one big
+/// batch); then clips (reporting the norm before clipping), steps AdamW over the method's parameter groups
+/// at the scheduled rate, logs, evaluates, keeps the best adapter, and checkpoints.
+/// </summary>
+/// <remarks>
+/// Output folder: <c>checkpoint-&lt;step&gt;/</c> (the method's save, <see cref="OptimizerFileName"/>,
+/// <see cref="TrainerState.FileName"/> and <see cref="CheckpointFiles"/>), <c>best/</c> (the method's save at the
+/// best validation loss) and, at the end, the method's save in the folder itself, as HF's Trainer leaves it.
+/// Resuming: the caller adapts the model from the checkpoint (<see cref="IFineTuneMethod.Load"/>) and passes
+/// the folder to <see cref="Train"/>, which restores the optimizer, the schedule, the data position and the
+/// generator. NaN/inf loss throws <see cref="TrainingDivergedException"/> before the update; an out-of-memory
+/// throws <see cref="TrainingOutOfMemoryException"/> with the options to retry with.
+/// </remarks>
+public sealed class Trainer
+{
+    public const string OptimizerFileName = "optimizer.safetensors";
+    public const string BestFolderName = "best";
+
+    private readonly AdaptedModel _adapted;
+    private readonly IReadOnlyList<TrainingSequence> _train;
+    private readonly IReadOnlyList<TrainingSequence> _validation;
+    private readonly AdapterSaveOptions _saveOptions;
+    private readonly int _padTokenId;
+
+    public Trainer(AdaptedModel adapted, TrainingOptions options, IReadOnlyList<TrainingSequence> train, IReadOnlyList<TrainingSequence> validation,
+        string outputDirectory, AdapterSaveOptions saveOptions, int padTokenId = 0)
+    {
+        ArgumentNullException.ThrowIfNull(adapted);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.LearningRate is null)
+            throw new ArgumentException("learning_rate is not resolved; call TrainingOptions.ResolvedFor(method) first", nameof(options));
+        if (train.Count == 0)
+            throw new ArgumentException("there are no training rows", nameof(train));
+        if (adapted.TrainableParameters.Count == 0)
+            throw new ArgumentException("the adapted model has no trainable parameters", nameof(adapted));
+        _adapted = adapted;
+        Options = options;
+        _train = train;
+        _validation = validation;
+        OutputDirectory = Path.GetFullPath(outputDirectory);
+        _saveOptions = saveOptions;
+        _padTokenId = padTokenId;
+        StepsPerEpoch = (train.Count + options.EffectiveBatchSize - 1) / options.EffectiveBatchSize;
+        TotalSteps = options.MaxSteps ?? (int)Math.Ceiling(options.NumTrainEpochs * StepsPerEpoch);
+        Schedule = LrSchedule.For(options, TotalSteps);
+    }
+
+    public TrainingOptions Options { get; }
+
+    public string OutputDirectory { get; }
+
+    public int StepsPerEpoch { get; }
+
+    public int TotalSteps { get; }
+
+    public LrSchedule Schedule { get; }
+
+    /// <summary>Extra files (name → text) written into every checkpoint, e.g. the run's configuration.</summary>
+    public IReadOnlyDictionary<string, string> CheckpointFiles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Test hook: runs before every micro-batch with the (1-based) step it belongs to.</summary>
+    internal Action<int>? BeforeMicroBatch { get; set; }
+
+    /// <summary>Test hook: runs on a checkpoint's complete temporary folder before it is renamed into place.</summary>
+    internal Action<string>? BeforeCheckpointCommit { get; set; }
+
+    public TrainingResult Train(IProgress<TrainingEvent>? progress = null, string? resumeFrom = null, CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var model = _adapted.Model;
+        var trainable = _adapted.TrainableParameters.Select(p => (Tensor)p.Parameter).ToList();
+        var groups = _adapted.ParameterGroups(Options.LearningRate!.Value, Options.WeightDecay);
+        var baseRates = groups.Select(g => g.LearningRate).ToArray();
+        using var optimizer = optim.AdamW(groups, lr: Options.LearningRate.Value, weight_decay: Options.WeightDecay);
+
+        var state = new TrainerState { TotalSteps = TotalSteps, EffectiveBatchSize = Options.EffectiveBatchSize, TrainRows = _train.Count };
+        if (resumeFrom is not null)
+            state = Restore(resumeFrom, optimizer);
+        else
+            manual_seed(Options.Seed);
+
+        var stepLosses = new List<(int, double)>();
+        var valLosses = new List<(int, double)>();
+        var unlogged = state.UnloggedLosses.ToList();
+        string? lastCheckpoint = resumeFrom;
+        var lastSavedStep = resumeFrom is null ? -1 : state.GlobalStep;
+        long sessionTokens = 0;
+        var sessionSteps = 0;
+        var epochIndex = state.EpochIndex;
+        var position = state.DataPosition;
+        var order = EpochOrder.Of(_train.Count, Options.Seed, epochIndex);
+        var stoppedEarly = state.EarlyStopped;
+
+        model.train();
+        while (state.GlobalStep < TotalSteps && !stoppedEarly)
+        {
+            var step = state.GlobalStep + 1;
+            var count = Math.Min(Options.EffectiveBatchSize, _train.Count - position);
+            var rows = order.Skip(position).Take(count).Select(i => _train[i]).ToList();
+            var factor = Schedule.Factor(state.SchedulerStep);
+            for (var g = 0; g < groups.Count; g++)
+                optimizer.ParamGroups[g].LearningRate = baseRates[g] * factor;
+
+            double loss;
+            double gradNorm;
+            try
+            {
+                (loss, var tokens) = ForwardBackward(rows, step);
+                sessionTokens += tokens;
+                if (!double.IsFinite(loss))
+                    throw new TrainingDivergedException(step, loss);
+                gradNorm = nn.utils.clip_grad_norm_(trainable, Options.MaxGradNorm > 0 ? Options.MaxGradNorm : double.PositiveInfinity);
+                if (!double.IsFinite(gradNorm))
+                    throw new TrainingDivergedException(step, gradNorm, "the gradient norm");
+                optimizer.step();
+            }
+            catch (TorchOutOfMemoryException e)
+            {
+                throw new TrainingOutOfMemoryException(step, Options, e);
+            }
+            finally
+            {
+                optimizer.zero_grad();
+            }
+
+            position += count;
+            if (position >= _train.Count)
+            {
+                epochIndex++;
+                position = 0;
+                order = EpochOrder.Of(_train.Count, Options.Seed, epochIndex);
+            }
+            sessionSteps++;
+            stepLosses.Add((step, loss));
+            unlogged.Add(loss);
+            state = state with
+            {
+                GlobalStep = step,
+                SchedulerStep = state.SchedulerStep + 1,
+                EpochIndex = epochIndex,
+                DataPosition = position,
+                Epoch = epochIndex + (double)position / _train.Count,
+            };
+
+            var last = step == TotalSteps;
+            if (step % Options.LoggingSteps == 0 || last)
+            {
+                var elapsed = clock.Elapsed;
+                var perStep = elapsed / sessionSteps;
+                progress?.Report(new StepCompleted(step, TotalSteps, state.Epoch, unlogged.Average(), optimizer.ParamGroups[0].LearningRate, gradNorm,
+                    sessionTokens / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed, perStep * (TotalSteps - step)));
+                unlogged.Clear();
+            }
+
+            if (_validation.Count > 0 && (last || (Options.EvalSteps is { } every && step % every == 0)))
+            {
+                var val = Evaluate();
+                valLosses.Add((step, val));
+                var improved = state.BestValidationLoss is not { } best || val < best;
+                state = improved
+                    ? state with { BestValidationLoss = val, BestStep = step, EvaluationsWithoutImprovement = 0 }
+                    : state with { EvaluationsWithoutImprovement = state.EvaluationsWithoutImprovement + 1 };
+                if (improved)
+                    CheckpointFolder.WriteAtomically(Path.Combine(OutputDirectory, BestFolderName), dir => _adapted.Save(dir, _saveOptions));
+                progress?.Report(new EvaluationCompleted(step, val, improved, state.EvaluationsWithoutImprovement));
+                if (Options.EarlyStoppingPatience is { } patience && state.EvaluationsWithoutImprovement >= patience)
+                {
+                    stoppedEarly = true;
+                    state = state with { EarlyStopped = true };
+                    progress?.Report(new EarlyStopped(step, patience, state.BestValidationLoss!.Value, state.BestStep!.Value));
+                }
+            }
+
+            var cancelled = cancellation.IsCancellationRequested;
+            if (step % Options.SaveSteps == 0 || last || stoppedEarly || cancelled)
+            {
+                lastCheckpoint = SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer);
+                lastSavedStep = step;
+                progress?.Report(new CheckpointSaved(step, lastCheckpoint));
+            }
+            cancellation.ThrowIfCancellationRequested();
+        }
+
+        if (lastSavedStep != state.GlobalStep)
+        {
+            lastCheckpoint = SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer);
+            progress?.Report(new CheckpointSaved(state.GlobalStep, lastCheckpoint));
+        }
+        _adapted.Save(OutputDirectory, _saveOptions);
+        return new TrainingResult(state.GlobalStep, TotalSteps, stepLosses, valLosses, state.BestValidationLoss, state.BestStep, stoppedEarly,
+            OutputDirectory, lastCheckpoint, clock.Elapsed);
+    }
+
+    /// <summary>Validation loss: sum of token losses over every validation row / their label tokens.</summary>
+    public double Evaluate()
+    {
+        var model = _adapted.Model;
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            double sum = 0;
+            long tokens = 0;
+            foreach (var chunk in _validation.Chunk(Options.PerDeviceTrainBatchSize))
+            {
+                using var scope = NewDisposeScope();
+                using var batch = TrainingBatch.Collate(chunk, _padTokenId);
+                if (batch.LabelTokens == 0)
+                    continue;
+                var logits = Forward(batch);
+                sum += CausalLM.CausalLmLoss(logits, batch.Labels, numItemsInBatch: 1).ToDouble();
+                tokens += batch.LabelTokens;
+            }
+            return tokens == 0 ? double.NaN : sum / tokens;
+        }
+        finally
+        {
+            if (wasTraining)
+                model.train();
+        }
+    }
+
+    private (double Loss, long Tokens) ForwardBackward(IReadOnlyList<TrainingSequence> rows, int step)
+    {
+        var numItems = Math.Max(1, rows.Sum(TrainingBatch.CountLabelTokens));
+        double loss = 0;
+        long tokens = 0;
+        foreach (var chunk in rows.Chunk(Options.PerDeviceTrainBatchSize))
+        {
+            BeforeMicroBatch?.Invoke(step);
+            using var scope = NewDisposeScope();
+            using var batch = TrainingBatch.Collate(chunk, _padTokenId);
+            var logits = Forward(batch);
+            var micro = CausalLM.CausalLmLoss(logits, batch.Labels, numItems);
+            micro.backward();
+            loss += micro.ToDouble();
+            tokens += batch.RealTokens;
+        }
+        return (loss, tokens);
+    }
+
+    private Tensor Forward(TrainingBatch batch)
+    {
+        var device = _adapted.Model.OutputWeight.device;
+        if (device.type == DeviceType.CPU)
+        {
+            using var autocastScope = Options.Bf16 ? autocast(DeviceType.CPU, ScalarType.BFloat16) : null;
+            return _adapted.Model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
+        }
+        using var cast = Options.Bf16 ? autocast(device.type, ScalarType.BFloat16) : null;
+        return _adapted.Model.forward(batch.InputIds.to(device), batch.AttentionMask.to(device), positionIds: batch.PositionIds.to(device));
+    }
+
+    private string SaveCheckpoint(TrainerState state, optim.Optimizer optimizer)
+    {
+        using var rng = get_rng_state();
+        var withRng = state with { RngState = Convert.ToBase64String(rng.data<byte>()) };
+        return CheckpointFolder.WriteAtomically(CheckpointFolder.PathFor(OutputDirectory, state.GlobalStep), dir =>
+        {
+            _adapted.Save(dir, _saveOptions);
+            var tensors = optimizer.state_dict();
+            try
+            {
+                Safetensors.Save(Path.Combine(dir, OptimizerFileName), tensors);
+            }
+            finally
+            {
+                foreach (var t in tensors.Values)
+                    t.Dispose();
+            }
+            foreach (var (name, text) in CheckpointFiles)
+                File.WriteAllText(Path.Combine(dir, name), text);
+            withRng.Write(dir);
+        }, BeforeCheckpointCommit);
+    }
+
+    private TrainerState Restore(string checkpoint, optim.Optimizer optimizer)
+    {
+        var state = TrainerState.Read(checkpoint);
+        if (state.TrainRows != _train.Count || state.EffectiveBatchSize != Options.EffectiveBatchSize)
+            throw new InvalidDataException(
+                $"{checkpoint} was trained on {state.TrainRows} rows with an effective batch of {state.EffectiveBatchSize}; this run has {_train.Count} rows and {Options.EffectiveBatchSize}: the data or the batch changed, so it cannot continue exactly");
+        var saved = Safetensors.Load(Path.Combine(checkpoint, OptimizerFileName));
+        try
+        {
+            optimizer.load_state_dict(saved);
+        }
+        finally
+        {
+            foreach (var t in saved.Values)
+                t.Dispose();
+        }
+        var bytes = Convert.FromBase64String(state.RngState);
+        using var rng = tensor(bytes, [bytes.Length], ScalarType.Byte);
+        set_rng_state(rng);
+        return state;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace FineTuneAgent.Console.Tests;
+
+/// <summary>`fta train` as a script sees it: the built-in tiny Qwen3 on the bundled samples, two steps.</summary>
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _runs = Path.Combine(Path.GetTempPath(), $"fta-train-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_runs))
+            Directory.Delete(_runs, recursive: true);
+    }
+
+    private static List<JsonElement> Lines(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
+    [Fact]
+    public void Train_MaxSteps2_Json_EmitsEventLines_AndASummary_AndResumesByRunId()
+    {
+        var (code, stdout, stderr) = Fta.Run("train", "--max-steps", "2", "--json", "--runs-dir", _runs);
+        Assert.True(code == 0, stderr + stdout);
+        var lines = Lines(stdout);
+        Assert.All(lines, l => Assert.True(l.TryGetProperty("event", out _)));
+        Assert.Contains(lines, l => l.GetProperty("event").GetString() == "message" && l.GetProperty("text").GetString()!.Contains("auto picked lora"));
+        var steps = lines.Where(l => l.GetProperty("event").GetString() == "step").ToList();
+        Assert.Equal([1, 2], steps.Select(s => s.GetProperty("step").GetInt32()));
+        Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble()) && s.GetProperty("tokens_per_second").GetDouble() > 0));
+        Assert.Contains(lines, l => l.GetProperty("event").GetString() == "eval");
+
+        var summary = lines[^1];
+        Assert.Equal("summary", summary.GetProperty("event").GetString());
+        var runId = summary.GetProperty("run_id").GetString()!;
+        Assert.Equal("lora", summary.GetProperty("method").GetString());
+        Assert.Equal(2, summary.GetProperty("steps").GetInt32());
+        Assert.Equal(steps[0].GetProperty("loss").GetDouble(), summary.GetProperty("first_train_loss").GetDouble());
+        Assert.Equal(steps[1].GetProperty("loss").GetDouble(), summary.GetProperty("last_train_loss").GetDouble());
+        Assert.True(double.IsFinite(summary.GetProperty("first_eval_loss").GetDouble()));
+        Assert.True(double.IsFinite(summary.GetProperty("last_eval_loss").GetDouble()));
+        var output = summary.GetProperty("output_dir").GetString()!;
+        Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "trainer_state.json")));
+        Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "run_config.json")));
+
+        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_runs, runId, "run.json")));
+        Assert.Equal("completed", record.RootElement.GetProperty("status").GetString());
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(_runs, runId, "metrics.jsonl")).Length); // 2 steps, eval, checkpoint
+
+        // --resume by run id needs nothing else; the run is already at its last step, so it only finishes.
+        var (code2, stdout2, stderr2) = Fta.Run("train", "--resume", runId, "--json", "--runs-dir", _runs);
+        Assert.True(code2 == 0, stderr2 + stdout2);
+        var resumed = Lines(stdout2);
+        Assert.Contains(resumed, l => l.GetProperty("event").GetString() == "message" && l.GetProperty("text").GetString()!.Contains("resuming from"));
+        Assert.DoesNotContain(resumed, l => l.GetProperty("event").GetString() == "step");
+        Assert.Equal(runId, resumed[^1].GetProperty("run_id").GetString());
+        Assert.Equal(2, resumed[^1].GetProperty("steps").GetInt32());
+    }
+
+    [Fact]
+    public void Train_BadOption_NamesTheField()
+    {
+        var (code, _, stderr) = Fta.Run("train", "--lr", "-1", "--batch-size", "0", "--runs-dir", _runs);
+        Assert.Equal(1, code);
+        Assert.Contains("learning_rate", stderr);
+        Assert.Contains("per_device_train_batch_size", stderr);
+    }
+}
