@@ -24,7 +24,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(code == 0, stderr + stdout);
         var lines = Lines(stdout);
         Assert.All(lines, l => Assert.True(l.TryGetProperty("event", out _)));
-        Assert.Contains(lines, l => l.GetProperty("event").GetString() == "message" && l.GetProperty("text").GetString()!.Contains("auto picked lora"));
+        Assert.Contains(lines, l => l.GetProperty("event").GetString() == "message" && l.GetProperty("text").GetString()!.Contains("auto picked full for the built-in model"));
         var steps = lines.Where(l => l.GetProperty("event").GetString() == "step").ToList();
         Assert.Equal([1, 2], steps.Select(s => s.GetProperty("step").GetInt32()));
         Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble()) && s.GetProperty("tokens_per_second").GetDouble() > 0));
@@ -33,14 +33,15 @@ public sealed class TrainCommandTests : IDisposable
         var summary = lines[^1];
         Assert.Equal("summary", summary.GetProperty("event").GetString());
         var runId = summary.GetProperty("run_id").GetString()!;
-        Assert.Equal("lora", summary.GetProperty("method").GetString());
+        Assert.Equal("full", summary.GetProperty("method").GetString());
         Assert.Equal(2, summary.GetProperty("steps").GetInt32());
         Assert.Equal(steps[0].GetProperty("loss").GetDouble(), summary.GetProperty("first_train_loss").GetDouble());
         Assert.Equal(steps[1].GetProperty("loss").GetDouble(), summary.GetProperty("last_train_loss").GetDouble());
         Assert.True(double.IsFinite(summary.GetProperty("first_eval_loss").GetDouble()));
         Assert.True(double.IsFinite(summary.GetProperty("last_eval_loss").GetDouble()));
         var output = summary.GetProperty("output_dir").GetString()!;
-        Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(output, "fta_method.json")));
         Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "trainer_state.json")));
         Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "run_config.json")));
 
@@ -65,5 +66,15 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("learning_rate", stderr);
         Assert.Contains("per_device_train_batch_size", stderr);
+    }
+
+    [Fact]
+    public void Train_BuiltInWithLora_SavesAPeftAdapter()
+    {
+        var (code, stdout, stderr) = Fta.Run("train", "--method", "lora", "--max-steps", "1", "--json", "--runs-dir", _runs);
+        Assert.True(code == 0, stderr + stdout);
+        var summary = Lines(stdout)[^1];
+        Assert.Equal("lora", summary.GetProperty("method").GetString());
+        Assert.True(File.Exists(Path.Combine(summary.GetProperty("output_dir").GetString()!, "adapter_model.safetensors")));
     }
 }
