@@ -28,6 +28,7 @@ internal abstract class TrainView
         EvaluationCompleted v => $"eval at step {v.Step}: loss {F(v.ValidationLoss, "F4")}{(v.IsBest ? " (best)" : $" ({v.EvaluationsWithoutImprovement} without improvement)")}",
         CheckpointSaved c => $"checkpoint {c.Path}",
         EarlyStopped x => $"early stopping at step {x.Step}: no better validation loss in {x.Patience} evaluations (best {F(x.BestValidationLoss, "F4")} at step {x.BestStep})",
+        TrainingRetried r => $"out of memory at step {r.FailedStep}: retry {r.Attempt}/{r.MaxAttempts} from {(r.Checkpoint is null ? "the start" : $"step {r.FromStep}")} with per_device_train_batch_size {r.MicroBatchSize} and gradient_accumulation_steps {r.GradientAccumulationSteps}",
         JobMessage m => m.Text,
         _ => e.ToString(),
     };

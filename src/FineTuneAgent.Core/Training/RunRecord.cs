@@ -21,6 +21,9 @@ public sealed record RunRecord
 
     [JsonPropertyName("checkpoints")] public IReadOnlyList<string> Checkpoints { get; init; } = [];
 
+    /// <summary>Restarts after an out-of-memory, oldest first (<see cref="TrainingEventJson"/>'s "retry" objects).</summary>
+    [JsonPropertyName("retries")] public IReadOnlyList<JsonObject> Retries { get; init; } = [];
+
     [JsonPropertyName("error")] public string? Error { get; init; }
 
     [JsonPropertyName("summary")] public JsonObject? Summary { get; init; }

@@ -37,6 +37,19 @@ public static class TrainingEventJson
             ["best_eval_loss"] = x.BestValidationLoss,
             ["best_step"] = x.BestStep,
         },
+        // No "step" field: a resumed run drops metric lines after its checkpoint's step, and the retry must stay.
+        TrainingRetried r => new JsonObject
+        {
+            ["event"] = "retry",
+            ["attempt"] = r.Attempt,
+            ["max_attempts"] = r.MaxAttempts,
+            ["failed_step"] = r.FailedStep,
+            ["from_step"] = r.FromStep,
+            ["checkpoint"] = r.Checkpoint,
+            ["per_device_train_batch_size"] = r.MicroBatchSize,
+            ["gradient_accumulation_steps"] = r.GradientAccumulationSteps,
+            ["reason"] = r.Reason,
+        },
         JobMessage m => new JsonObject { ["event"] = "message", ["text"] = m.Text },
         _ => throw new ArgumentException($"unknown training event {e.GetType().Name}", nameof(e)),
     };

@@ -31,3 +31,19 @@ public sealed record EarlyStopped(int Step, int Patience, double BestValidationL
 
 /// <summary>A line about preparing the run (model, data, method choice) before the steps start.</summary>
 public sealed record JobMessage(string Text) : TrainingEvent;
+
+/// <summary>
+/// The run ran out of memory at <see cref="FailedStep"/> and a supervisor restarts it from
+/// <see cref="Checkpoint"/> (null: from the start) with a micro-batch of <see cref="MicroBatchSize"/> and
+/// <see cref="GradientAccumulationSteps"/> accumulation steps (the same effective batch); retry
+/// <see cref="Attempt"/> of at most <see cref="MaxAttempts"/>.
+/// </summary>
+public sealed record TrainingRetried(
+    int Attempt,
+    int MaxAttempts,
+    int FailedStep,
+    int FromStep,
+    string? Checkpoint,
+    int MicroBatchSize,
+    int GradientAccumulationSteps,
+    string Reason) : TrainingEvent;

@@ -15,10 +15,16 @@ namespace FineTuneAgent.Core.Training;
 /// One run from a <see cref="TrainRequest"/> to a trained output folder, recorded in a <see cref="RunStore"/>:
 /// resolve the model (the built-in tiny Qwen3 when none is given), lease the template and method plugins,
 /// prepare the data, adapt (or load a checkpoint's adapter to resume), train, and record status, metrics
-/// and checkpoints. The actor wiring (TrainerStage) will call this; `fta train` calls it directly.
+/// and checkpoints. The actor wiring (TrainerStage under a JobSupervisor) calls this.
 /// </summary>
 public sealed class TrainingJob(RunStore store, PluginHost plugins, string? tokenizersFolder = null)
 {
+    /// <summary>Where this job records its runs.</summary>
+    public RunStore Store => store;
+
+    /// <summary>Test hook: sees every <see cref="Trainer"/> before it trains (to inject an out-of-memory or a NaN).</summary>
+    internal Action<Trainer>? ConfigureTrainer { get; init; }
+
     public const string BuiltInFamily = "qwen3";
     public const string BuiltInSize = "tiny";
 
@@ -39,6 +45,24 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     /// </summary>
     public TrainingSummary Resume(string runOrDirectory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
     {
+        var (request, checkpoint) = ResolveResume(runOrDirectory);
+        return Execute(request, checkpoint, progress, cancellation);
+    }
+
+    /// <summary>
+    /// Continues <paramref name="request"/>'s run from <paramref name="checkpoint"/> with the request as given
+    /// (a supervisor's retry after an out-of-memory passes the halved micro-batch here; the effective batch
+    /// must stay the checkpoint's). The run record's configuration becomes this request.
+    /// </summary>
+    public TrainingSummary ResumeFrom(TrainRequest request, string checkpoint, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default) =>
+        Execute(request, checkpoint, progress, cancellation);
+
+    /// <summary>
+    /// What <see cref="Resume"/> would continue: the run's request and its last complete checkpoint, for a
+    /// run id in the store, a checkpoint folder, or an output folder holding checkpoints.
+    /// </summary>
+    public (TrainRequest Request, string Checkpoint) ResolveResume(string runOrDirectory)
+    {
         string? checkpoint;
         TrainRequest request;
         if (Directory.Exists(runOrDirectory))
@@ -58,7 +82,7 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         {
             throw new KeyNotFoundException($"--resume {runOrDirectory}: neither a folder nor a run in {store.Folder}");
         }
-        return Execute(request, checkpoint, progress, cancellation);
+        return (request, checkpoint);
     }
 
     private TrainingSummary Execute(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress, CancellationToken cancellation)
@@ -66,7 +90,7 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         var clock = Stopwatch.StartNew();
         CpuAllocator.RetainFreedMemory();
         var record = store.Exists(request.RunId)
-            ? store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null })
+            ? store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null, Config = request.ToJson() })
             : store.Create(request.RunId, request.ToJson(), Path.GetFullPath(request.OutputDirectory));
         if (checkpoint is not null)
             store.TruncateMetricsAfter(record.Id, TrainerState.Read(checkpoint).GlobalStep);
@@ -103,6 +127,7 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
             {
                 CheckpointFiles = new Dictionary<string, string> { [TrainRequest.FileName] = request.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) },
             };
+            ConfigureTrainer?.Invoke(trainer);
             var result = trainer.Train(sink, checkpoint, cancellation);
 
             var metrics = store.Metrics(record.Id);
