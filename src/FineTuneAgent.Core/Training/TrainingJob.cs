@@ -22,8 +22,8 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     /// <summary>Where this job records its runs.</summary>
     public RunStore Store => store;
 
-    /// <summary>Test hook: sees every <see cref="Trainer"/> before it trains (to inject an out-of-memory or a NaN).</summary>
-    internal Action<Trainer>? ConfigureTrainer { get; init; }
+    /// <summary>Test hook: sees every <see cref="Trainer"/> and its cancellation token before it trains (to inject an out-of-memory or a NaN).</summary>
+    internal Action<Trainer, CancellationToken>? ConfigureTrainer { get; init; }
 
     public const string BuiltInFamily = "qwen3";
     public const string BuiltInSize = "tiny";
@@ -127,7 +127,7 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
             {
                 CheckpointFiles = new Dictionary<string, string> { [TrainRequest.FileName] = request.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) },
             };
-            ConfigureTrainer?.Invoke(trainer);
+            ConfigureTrainer?.Invoke(trainer, cancellation);
             var result = trainer.Train(sink, checkpoint, cancellation);
 
             var metrics = store.Metrics(record.Id);

@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using FineTuneAgent.Actors;
+using FineTuneAgent.Agent.Jobs;
+using FineTuneAgent.Core.Plugins;
+using FineTuneAgent.Core.Training;
+using FineTuneAgent.Torch;
+
+namespace FineTuneAgent.Agent.Tests;
+
+/// <summary>Trainings draw from libtorch's one global generator: these run on their own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainingCollection
+{
+    public const string Name = "training jobs";
+}
+
+/// <summary>
+/// AgentRoot → JobSupervisor → TrainerStage over real trainings (the built-in tiny Qwen3 with LoRA, 8 rows,
+/// a handful of steps), with failures injected through <see cref="TrainingJob"/>'s trainer hook.
+/// </summary>
+[Collection(TrainingCollection.Name)]
+public sealed class JobSupervisorTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3); // only so a bug cannot hang the run
+    private static readonly Lazy<PluginHost> s_plugins = new(() => PluginHost.Load(Path.Combine(AppContext.BaseDirectory, "plugins")));
+    private readonly ActorSystem _system = ActorSystem.Create("jobs");
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"fta-jobs-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        _system.Dispose();
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FineTuneAgent.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    private RunStore Store => new(Path.Combine(_dir, "runs"));
+
+    private TrainingJob Job(Action<Trainer, CancellationToken>? hook) =>
+        new(Store, s_plugins.Value, Path.Combine(RepoRoot(), "artifacts", "tokenizers")) { ConfigureTrainer = hook };
+
+    private TrainRequest Request(int maxSteps = 4)
+    {
+        Directory.CreateDirectory(_dir);
+        var data = Path.Combine(_dir, "data.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(1, 8).Select(i => $"{{\"instruction\": \"What is {i} + {i}?\", \"input\": \"\", \"output\": \"{i} + {i} = {2 * i}.\"}}"));
+        return new TrainRequest
+        {
+            Datasets = [data],
+            Method = "lora",
+            MethodSettings = new() { ["r"] = 4 },
+            OutputDirectory = Path.Combine(_dir, "out"),
+            Options = new TrainingOptions
+            {
+                MaxSteps = maxSteps,
+                PerDeviceTrainBatchSize = 4,
+                GradientAccumulationSteps = 1,
+                LearningRate = 1e-3,
+                SaveSteps = 1,
+                LoggingSteps = 1,
+                CutoffLen = 64,
+                WarmupRatio = 0,
+            },
+        };
+    }
+
+    private async Task<(JobOutcome Outcome, List<TrainingEvent> Events, IActorRef Root)> Run(TrainingJob job, TrainRequest request,
+        Func<TrainingEvent, bool>? cancelWhen = null)
+    {
+        var root = _system.ActorOf(Props.Create(() => new AgentRoot(job, null)), "agent");
+        var events = new ConcurrentQueue<TrainingEvent>();
+        using var cancel = new CancellationTokenSource();
+        var outcome = await JobClient.Run(_system, root, StartRun.New(request), e =>
+        {
+            events.Enqueue(e);
+            if (cancelWhen?.Invoke(e) == true)
+                cancel.Cancel();
+        }, cancel.Token).WaitAsync(Patience);
+        return (outcome, events.ToList(), root);
+    }
+
+    [Fact]
+    public async Task OutOfMemory_OnTheFirstAttempt_RestartsFromTheLastCheckpoint_WithHalfTheMicroBatch_AndCompletes()
+    {
+        var attempts = 0;
+        var failed = false;
+        var microBatchesPerStep = new ConcurrentDictionary<int, int>();
+        var job = Job((trainer, _) =>
+        {
+            var attempt = Interlocked.Increment(ref attempts);
+            trainer.BeforeMicroBatch = step =>
+            {
+                if (attempt == 2)
+                    microBatchesPerStep.AddOrUpdate(step, 1, (_, n) => n + 1);
+                if (step == 3 && !failed)
+                {
+                    failed = true;
+                    throw new TorchOutOfMemoryException("injected: CPU out of memory");
+                }
+            };
+        });
+        var request = Request();
+        var (outcome, events, root) = await Run(job, request);
+
+        var completed = Assert.IsType<JobCompleted>(outcome);
+        Assert.Equal(4, completed.Summary.Steps);
+        Assert.Equal(2, attempts);
+        var retry = Assert.Single(events.OfType<TrainingRetried>());
+        Assert.Equal((3, 2, 2, 2), (retry.FailedStep, retry.FromStep, retry.MicroBatchSize, retry.GradientAccumulationSteps));
+        Assert.EndsWith("checkpoint-2", retry.Checkpoint);
+        // The retry ran steps 3 and 4 only, each in two micro-batches of 2 (the same effective batch of 4).
+        Assert.Equal([3, 4], microBatchesPerStep.Keys.Order());
+        Assert.All(microBatchesPerStep.Values, n => Assert.Equal(2, n));
+
+        var record = Store.Get(request.RunId);
+        Assert.Equal(RunStatus.Completed, record.Status);
+        var recorded = Assert.Single(record.Retries);
+        Assert.Equal(3, (int)recorded["failed_step"]!);
+        Assert.Equal(2, (int)record.Config["training"]!["per_device_train_batch_size"]!);
+        Assert.Equal(2, (int)record.Config["training"]!["gradient_accumulation_steps"]!);
+        var metrics = Store.Metrics(request.RunId);
+        Assert.Single(metrics, m => (string?)m["event"] == "retry");
+        Assert.Equal([1, 2, 3, 4], metrics.Where(m => (string?)m["event"] == "step").Select(m => (int)m["step"]!));
+
+        var status = await root.Ask<RunStatusReport>(new GetRunStatus(request.RunId), Patience);
+        Assert.Equal((RunStatus?)RunStatus.Completed, status.Status);
+        Assert.Equal(1, status.Retries);
+    }
+
+    [Fact]
+    public async Task OutOfMemory_EveryTime_FailsAfterTheBoundedRetries()
+    {
+        var attempts = 0;
+        var job = Job((trainer, _) =>
+        {
+            Interlocked.Increment(ref attempts);
+            trainer.BeforeMicroBatch = step =>
+            {
+                if (step == 2)
+                    throw new TorchOutOfMemoryException("injected: CPU out of memory");
+            };
+        });
+        var request = Request();
+        var (outcome, events, _) = await Run(job, request);
+
+        // 4 → 2 → 1: two retries, then the micro-batch cannot shrink.
+        var failed = Assert.IsType<JobFailed>(outcome);
+        Assert.Equal(3, attempts);
+        Assert.Equal(2, events.OfType<TrainingRetried>().Count());
+        Assert.Contains("out of memory at step 2", failed.Reason);
+        var record = Store.Get(request.RunId);
+        Assert.Equal(RunStatus.Failed, record.Status);
+        Assert.Equal(2, record.Retries.Count);
+    }
+
+    [Fact]
+    public async Task Diverged_StopsTheRunFailed_WithTheStep_AndNoRestart()
+    {
+        var attempts = 0;
+        var job = Job((trainer, _) =>
+        {
+            Interlocked.Increment(ref attempts);
+            trainer.BeforeMicroBatch = step =>
+            {
+                if (step == 3)
+                    throw new TrainingDivergedException(step, double.NaN);
+            };
+        });
+        var request = Request();
+        var (outcome, events, _) = await Run(job, request);
+
+        var failed = Assert.IsType<JobFailed>(outcome);
+        Assert.IsType<TrainingDivergedException>(failed.Cause);
+        Assert.Contains("step 3", failed.Reason);
+        Assert.Equal(1, attempts);
+        Assert.Empty(events.OfType<TrainingRetried>());
+        var record = Store.Get(request.RunId);
+        Assert.Equal(RunStatus.Failed, record.Status);
+        Assert.Contains("step 3", record.Error);
+        Assert.Empty(record.Retries);
+        Assert.EndsWith("checkpoint-2", CheckpointFolder.Latest(request.OutputDirectory));
+    }
+
+    [Fact]
+    public async Task AnUnexpectedException_FailsTheRun_WithTheReason()
+    {
+        var job = Job((trainer, _) => trainer.BeforeMicroBatch = step =>
+        {
+            if (step == 2)
+                throw new InvalidOperationException("injected: something unexpected");
+        });
+        var request = Request();
+        var (outcome, _, _) = await Run(job, request);
+
+        var failed = Assert.IsType<JobFailed>(outcome);
+        Assert.Contains("injected: something unexpected", failed.Reason);
+        var record = Store.Get(request.RunId);
+        Assert.Equal(RunStatus.Failed, record.Status);
+        Assert.Contains("injected: something unexpected", record.Error);
+    }
+
+    [Fact]
+    public async Task Cancel_StopsWithACheckpoint_AndTheRunIsCancelled()
+    {
+        // Step 3 waits until the cancel has reached the trainer, so it stops right after step 3.
+        var job = Job((trainer, cancellation) => trainer.BeforeMicroBatch = step =>
+        {
+            if (step == 3)
+                cancellation.WaitHandle.WaitOne(Patience);
+        });
+        var request = Request(maxSteps: 20) with { Options = Request().Options with { MaxSteps = 20, SaveSteps = 100 } };
+        var (outcome, _, _) = await Run(job, request, e => e is StepCompleted { Step: 2 });
+
+        var cancelled = Assert.IsType<JobCancelled>(outcome);
+        Assert.EndsWith("checkpoint-3", cancelled.Checkpoint);
+        Assert.True(CheckpointFolder.IsCheckpoint(cancelled.Checkpoint!));
+        Assert.Equal(RunStatus.Cancelled, Store.Get(request.RunId).Status);
+    }
+
+    [Fact]
+    public async Task ResumeOfAnUnknownRun_FailsWithTheReason_NotAHang()
+    {
+        var root = _system.ActorOf(Props.Create(() => new AgentRoot(Job(null), null)));
+        var outcome = await JobClient.Run(_system, root, StartRun.Resume("no-such-run"), _ => { }).WaitAsync(Patience);
+        var failed = Assert.IsType<JobFailed>(outcome);
+        Assert.IsType<KeyNotFoundException>(failed.Cause);
+        Assert.Contains("no-such-run", failed.Reason);
+    }
+}
