@@ -46,7 +46,7 @@ public sealed class JobSupervisorTests : IDisposable
     private TrainingJob Job(Action<Trainer, CancellationToken>? hook) =>
         new(Store, s_plugins.Value, Path.Combine(RepoRoot(), "artifacts", "tokenizers")) { ConfigureTrainer = hook };
 
-    private TrainRequest Request(int maxSteps = 4)
+    private TrainRequest Request()
     {
         Directory.CreateDirectory(_dir);
         var data = Path.Combine(_dir, "data.jsonl");
@@ -59,7 +59,7 @@ public sealed class JobSupervisorTests : IDisposable
             OutputDirectory = Path.Combine(_dir, "out"),
             Options = new TrainingOptions
             {
-                MaxSteps = maxSteps,
+                MaxSteps = 4,
                 PerDeviceTrainBatchSize = 4,
                 GradientAccumulationSteps = 1,
                 LearningRate = 1e-3,
@@ -72,17 +72,11 @@ public sealed class JobSupervisorTests : IDisposable
     }
 
     private async Task<(JobOutcome Outcome, List<TrainingEvent> Events, IActorRef Root)> Run(TrainingJob job, TrainRequest request,
-        Func<TrainingEvent, bool>? cancelWhen = null)
+        CancellationToken cancellation = default)
     {
         var root = _system.ActorOf(Props.Create(() => new AgentRoot(job, null)), "agent");
         var events = new ConcurrentQueue<TrainingEvent>();
-        using var cancel = new CancellationTokenSource();
-        var outcome = await JobClient.Run(_system, root, StartRun.New(request), e =>
-        {
-            events.Enqueue(e);
-            if (cancelWhen?.Invoke(e) == true)
-                cancel.Cancel();
-        }, cancel.Token).WaitAsync(Patience);
+        var outcome = await JobClient.Run(_system, root, StartRun.New(request), events.Enqueue, cancellation).WaitAsync(Patience);
         return (outcome, events.ToList(), root);
     }
 
@@ -209,18 +203,26 @@ public sealed class JobSupervisorTests : IDisposable
     [Fact]
     public async Task Cancel_StopsWithACheckpoint_AndTheRunIsCancelled()
     {
-        // Step 3 waits until the cancel has reached the trainer, so it stops right after step 3.
+        // The caller cancels once step 3 has begun, and step 3 waits until the cancel has come through the
+        // actors to the trainer, so the run stops right after step 3 whatever the timing.
+        var stepThree = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var job = Job((trainer, cancellation) => trainer.BeforeMicroBatch = step =>
         {
             if (step == 3)
+            {
+                stepThree.TrySetResult();
                 cancellation.WaitHandle.WaitOne(Patience);
+            }
         });
-        var request = Request(maxSteps: 20) with { Options = Request().Options with { MaxSteps = 20, SaveSteps = 100 } };
-        var (outcome, _, _) = await Run(job, request, e => e is StepCompleted { Step: 2 });
+        var request = Request() with { Options = Request().Options with { MaxSteps = 20, SaveSteps = 100 } };
+        using var cancel = new CancellationTokenSource();
+        _ = stepThree.Task.ContinueWith(_ => cancel.Cancel(), TaskScheduler.Default);
+        var (outcome, events, _) = await Run(job, request, cancel.Token);
 
         var cancelled = Assert.IsType<JobCancelled>(outcome);
         Assert.EndsWith("checkpoint-3", cancelled.Checkpoint);
         Assert.True(CheckpointFolder.IsCheckpoint(cancelled.Checkpoint!));
+        Assert.Equal(3, events.OfType<StepCompleted>().Max(s => s.Step));
         Assert.Equal(RunStatus.Cancelled, Store.Get(request.RunId).Status);
     }
 

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using System.Runtime.ExceptionServices;
+using FineTuneAgent.Actors;
+using FineTuneAgent.Agent.Jobs;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Core.Training;
 
@@ -8,7 +11,9 @@ namespace FineTuneAgent.Console.Commands;
 /// <summary>
 /// `fta train`: fine-tunes a model on a dataset and records the run. With no arguments: the built-in tiny
 /// Qwen3 (random weights, seed 0) on the bundled sample datasets (full fine-tuning: see the note where
-/// the method is chosen), in under a minute on a 2-core CPU.
+/// the method is chosen), in under a minute on a 2-core CPU. The run goes through an in-process actor
+/// system (AgentRoot → JobSupervisor → TrainerStage), so an out-of-memory is retried from the last
+/// checkpoint with a smaller micro-batch as the agent would.
 /// </summary>
 public static class TrainCommand
 {
@@ -75,7 +80,7 @@ public static class TrainCommand
                 TrainingSummary summary;
                 if (parse.GetValue(resume) is { } from)
                 {
-                    summary = view.Run(progress => job.Resume(from, progress, cts.Token));
+                    summary = view.Run(progress => Train(job, StartRun.Resume(from), progress, cts.Token));
                 }
                 else
                 {
@@ -118,7 +123,7 @@ public static class TrainCommand
                         OutputDirectory = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(store.RunFolder(id), "output")),
                         Options = options,
                     };
-                    summary = view.Run(progress => job.Run(request, progress, cts.Token));
+                    summary = view.Run(progress => Train(job, StartRun.New(request), progress, cts.Token));
                 }
                 view.Finish(summary);
                 return 0;
@@ -134,5 +139,29 @@ public static class TrainCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs one job through AgentRoot → JobSupervisor → TrainerStage: events to <paramref name="progress"/>
+    /// (one at a time, in order), the summary back; a failure rethrows its exception (so a bad option still
+    /// exits 1 naming the field) and a cancel throws OperationCanceledException (exit 130).
+    /// </summary>
+    internal static TrainingSummary Train(TrainingJob job, StartRun start, IProgress<TrainingEvent> progress, CancellationToken cancellation)
+    {
+        using var system = ActorSystem.Create("fta");
+        var root = system.ActorOf(Props.Create(() => new AgentRoot(job, null)), "agent");
+        var outcome = JobClient.Run(system, root, start, progress.Report, cancellation).GetAwaiter().GetResult();
+        switch (outcome)
+        {
+            case JobCompleted completed:
+                return completed.Summary;
+            case JobCancelled:
+                throw new OperationCanceledException("training cancelled");
+            case JobFailed failed:
+                ExceptionDispatchInfo.Capture(failed.Cause).Throw();
+                throw failed.Cause;
+            default:
+                throw new InvalidOperationException($"unexpected outcome {outcome}");
+        }
     }
 }
