@@ -11,10 +11,11 @@ namespace FineTuneAgent.Core.Tests.Training;
 /// Every method, on a tiny Qwen3 and a tiny Llama, lowers the validation loss by a clear margin.
 /// The models are the templates' built-in "tiny" shapes (width 64, 2 layers) with a 67-token
 /// vocabulary, so that even an adapter over a frozen random embedding can learn. The rows follow
-/// one rule (after a 2-token prompt, each token is the previous one plus 3, mod 60): the 4 held-out
-/// validation rows are rows the trainer never sees, but the rule they follow is learnable.
-/// Validation loss starts near ln 67 ≈ 4.2; the test measures it before training (Evaluate) and
-/// after 30 steps.
+/// one rule (after a 2-token prompt, each token is the previous one plus 3, mod 60): of 40 rows, 32
+/// train and the 8 held-out validation rows are never seen by the trainer, but follow the same
+/// learnable rule. Validation loss starts at 5.3-5.8 (initializer_range 0.2) and is measured before
+/// training (Evaluate) and after 30 steps of 8 rows (about 12 s for all ten on 2 cores). Measured
+/// falls: 2.8 (llama freeze) to 4.4 nats (qwen3 full); the margin asserted is 2 nats.
 /// </summary>
 [Collection(GeneratorCollection.Name)]
 public class MethodMarginTests(ITestOutputHelper output)
