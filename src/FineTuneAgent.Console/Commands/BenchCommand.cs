@@ -16,6 +16,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(MethodsBenchCommand.Create());
         bench.Subcommands.Add(QuantizedLoadBenchCommand.Create());
+        bench.Subcommands.Add(LoraVsTorchBenchCommand.Create());
         return bench;
     }
 
