@@ -5,9 +5,9 @@ namespace FineTuneAgent.Core.Datasets;
 /// where no loss) and the offset where each example inside it starts (<c>[0]</c> when not packed).
 /// </summary>
 /// <remarks>
-/// Packed examples are only concatenated: the model still sees one causal attention mask over the whole
-/// row. <see cref="ExampleStarts"/> is the boundary list a trainer needs to build a block-diagonal mask
-/// (each example attends only to itself), and <see cref="PositionIds"/> restarts positions per example.
+/// Packed examples are concatenated; <see cref="PositionIds"/> restarts positions per example, and the
+/// model reads each restart as a boundary, so attention is block-diagonal (each example attends only to
+/// itself). <see cref="ExampleStarts"/> lists the same boundaries.
 /// Labels never cross a boundary: the first token of every example is prompt (BOS or a role header) and
 /// the packer sets its label to ignore regardless, so with the usual shift by one no example is trained
 /// to predict the next one's first token.

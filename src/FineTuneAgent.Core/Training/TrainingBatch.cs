@@ -9,9 +9,9 @@ namespace FineTuneAgent.Core.Training;
 /// ids that restart at every packed example's start.
 /// </summary>
 /// <remarks>
-/// The model takes a padding mask, not a block-diagonal one, so inside a packed row an example still
-/// attends to the examples before it (positions restart, attention does not); labels never cross a
-/// boundary (see <see cref="TrainingSequence"/>).
+/// The model treats a position id of 0 inside a row as the start of a packed example and masks
+/// attention across examples (block-diagonal); padding continues the last example's positions, so it
+/// never starts one. Labels never cross a boundary (see <see cref="TrainingSequence"/>).
 /// </remarks>
 public sealed class TrainingBatch : IDisposable
 {

@@ -31,7 +31,9 @@ public sealed class TransformerModel : nn.Module
     /// <summary>
     /// Hidden states (B, S, H) for input ids (B, S). attentionMask (B, P+S), 1 for real tokens,
     /// covers cached and new positions; without position ids they are counted from the mask
-    /// (so left-padded rows start at 0) or from the cache length.
+    /// (so left-padded rows start at 0) or from the cache length. Explicit position ids that go
+    /// back to 0 inside a row mark packed examples: each token then attends only to earlier tokens
+    /// of its own example (block-diagonal causal attention, as HF does for position_ids packing).
     /// </summary>
     public Tensor forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, Tensor? positionIds = null)
     {
@@ -47,6 +49,8 @@ public sealed class TransformerModel : nn.Module
         var hidden = embed_tokens.call(inputIds);
         var (cos, sin) = _rotary.CosSin(positions, hidden.dtype);
         var allowed = AllowedKeys(attentionMask, b, past, s);
+        if (positionIds is not null && past == 0)
+            allowed = allowed.logical_and(SameExample(positionIds, b, s));
         foreach (var layer in layers)
             hidden = layer.forward(hidden, cos, sin, allowed, cache);
         return scope.MoveToOuter(norm.call(hidden));
@@ -58,6 +62,13 @@ public sealed class TransformerModel : nn.Module
             return arange(past, past + s).unsqueeze(0).expand(b, s);
         var counted = attentionMask.to_type(ScalarType.Int64).cumsum(-1) - 1;
         return counted.clamp_min(0).narrow(1, past, s);
+    }
+
+    /// <summary>(B, 1, S, S) bool: tokens i and j belong to the same packed example (a new one starts where the position is 0).</summary>
+    private static Tensor SameExample(Tensor positionIds, long b, long s)
+    {
+        var example = positionIds.eq(0).to_type(ScalarType.Int64).cumsum(-1).expand(b, s);   // (B, S)
+        return example.unsqueeze(2).eq(example.unsqueeze(1)).unsqueeze(1);                   // (B, 1, S, S)
     }
 
     /// <summary>(B, 1, S, T) bool: query i may see key j when j ≤ past + i and key j is not padding.</summary>
