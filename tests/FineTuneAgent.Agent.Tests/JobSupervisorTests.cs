@@ -33,18 +33,10 @@ public sealed class JobSupervisorTests : IDisposable
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FineTuneAgent.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
-
     private RunStore Store => new(Path.Combine(_dir, "runs"));
 
     private TrainingJob Job(Action<Trainer, CancellationToken>? hook) =>
-        new(Store, s_plugins.Value, Path.Combine(RepoRoot(), "artifacts", "tokenizers")) { ConfigureTrainer = hook };
+        new(Store, s_plugins.Value, Path.Combine(Repo.Root(), "artifacts", "tokenizers")) { ConfigureTrainer = hook };
 
     private TrainRequest Request()
     {

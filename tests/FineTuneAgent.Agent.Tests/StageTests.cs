@@ -28,14 +28,6 @@ public sealed class StageTests : IDisposable
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FineTuneAgent.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
-
     /// <summary>Collects what a stage tells its requester.</summary>
     private sealed class Requester : ReceiveActor
     {
@@ -60,9 +52,9 @@ public sealed class StageTests : IDisposable
     public async Task DatasetStage_PreparesTheSampleData_ReportingProgress()
     {
         var stage = _system.ActorOf(Props.Create<DatasetStage>(), "dataset");
-        var sample = Path.Combine(RepoRoot(), "data", "sample", "alpaca_en.jsonl");
+        var sample = Path.Combine(Repo.Root(), "data", "sample", "alpaca_en.jsonl");
         var request = new PrepareDataset(new DatasetRequest([new DatasetSource(new DatasetDescription(sample))]) { CutoffLength = 256, ValSize = 0.1 },
-            Path.Combine(RepoRoot(), "artifacts", "tokenizers", "qwen3"), ChatFormats.Qwen3);
+            Path.Combine(Repo.Root(), "artifacts", "tokenizers", "qwen3"), ChatFormats.Qwen3);
         var (answer, progress) = await Run(stage, request);
         var prepared = Assert.IsType<DatasetPrepared>(answer).Dataset;
         Assert.True(prepared.Train.Count > 50);
@@ -79,7 +71,7 @@ public sealed class StageTests : IDisposable
         File.WriteAllText(bad, "{\"instruction\": \"hi\", \"output\": \"hello\"}\n{\"instruction\": \"oops\", \n");
         var stage = _system.ActorOf(Props.Create<DatasetStage>());
         var request = new PrepareDataset(new DatasetRequest([new DatasetSource(new DatasetDescription(bad))]),
-            Path.Combine(RepoRoot(), "artifacts", "tokenizers", "qwen3"), ChatFormats.Qwen3);
+            Path.Combine(Repo.Root(), "artifacts", "tokenizers", "qwen3"), ChatFormats.Qwen3);
         var (answer, _) = await Run(stage, request);
         var failure = Assert.IsType<Status.Failure>(answer);
         var e = Assert.IsType<DatasetException>(failure.Cause);

@@ -64,7 +64,7 @@ internal static class LoraVsTorchBenchCommand
 
     private static int RunBoth(Args args, string python, string script, bool json)
     {
-        var ours = MethodsBenchCommand.RunChildProcess(["bench", "lora-vs-torch", "--only", "ours", .. CommonArgs(args)], "ours");
+        var ours = BenchProcess.RunChildProcess(["bench", "lora-vs-torch", "--only", "ours", .. CommonArgs(args)], "ours");
         var torch = RunPython(python, script, CommonArgs(args));
         var ratio = (double)ours["tokens_per_s"]! / (double)torch["tokens_per_s"]!;
         if (json)
@@ -126,7 +126,7 @@ internal static class LoraVsTorchBenchCommand
             ["lora_dropout"] = 0.0,
             ["target_modules"] = new JsonArray(Projections.Select(p => (JsonNode)p).ToArray()),
         });
-        MethodsBenchCommand.WarmUp();
+        BenchProcess.WarmUp();
         manual_seed(0);
         using var model = template.BuildModel(config, ScalarType.Float32, initialize: true);
         var adapted = method.Adapt(model, template, settings);
@@ -163,7 +163,7 @@ internal static class LoraVsTorchBenchCommand
             ["step_ms"] = step,
             ["step_ms_all"] = new JsonArray(all.Select(t => (JsonNode)t).ToArray()),
             ["tokens_per_s"] = args.Batch * args.SeqLen / (step / 1000),
-            ["peak_rss_mib"] = MethodsBenchCommand.ProcStatus("VmHWM") / (1024.0 * 1024.0),
+            ["peak_rss_mib"] = BenchProcess.ProcStatus("VmHWM") / (1024.0 * 1024.0),
         };
     }
 }

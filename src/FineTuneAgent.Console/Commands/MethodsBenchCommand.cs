@@ -100,43 +100,9 @@ internal static class MethodsBenchCommand
     }
 
     private static JsonObject RunChild(Args args, string label) =>
-        RunChildProcess(["bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
+        BenchProcess.RunChildProcess(["bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
             "--seq-len", args.SeqLen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", args.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)], label);
-
-    /// <summary>Runs `fta &lt;arguments&gt;` in a child process and returns the JSON object it prints last.</summary>
-    internal static JsonObject RunChildProcess(string[] arguments, string label)
-    {
-        // Started the way this process was: the apphost directly, or `dotnet fta.dll`.
-        var self = Environment.ProcessPath!;
-        var prefix = Path.GetFileNameWithoutExtension(self) == "dotnet" ? new[] { typeof(MethodsBenchCommand).Assembly.Location } : [];
-        var psi = new ProcessStartInfo(self, [.. prefix, .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // glibc otherwise keeps freed blocks of up to 32 MiB in its heap (the mmap threshold grows
-        // with every free), so resident memory would count weights a method already released.
-        psi.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
-        using var child = Process.Start(psi)!;
-        var stderr = child.StandardError.ReadToEndAsync();
-        var stdout = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"the {label} run failed ({child.ExitCode}): {stderr.Result}");
-        return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
-    }
-
-    /// <summary>
-    /// libtorch's first ops set up BLAS buffers, thread pools and the autograd engine; done before
-    /// a baseline so it is not charged to what is measured.
-    /// </summary>
-    internal static void WarmUp()
-    {
-        using var warm = NewDisposeScope();
-        var a = randn([256, 256], requires_grad: true);
-        a.mm(a).sum().backward();
-    }
 
     private static JsonObject RunOne(Args args, string label)
     {
@@ -152,17 +118,17 @@ internal static class MethodsBenchCommand
         var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32 };
         var estimate = method.EstimateMemory(config, shape, settings);
 
-        WarmUp();
-        var baseline = ProcStatus("VmRSS");
+        BenchProcess.WarmUp();
+        var baseline = BenchProcess.ProcStatus("VmRSS");
         manual_seed(0);
         using var model = template.BuildModel(config, ScalarType.Float32, initialize: true);
         var adapted = method.Adapt(model, template, settings);
         using var optimizer = optim.AdamW(adapted.ParameterGroups(1e-4, 0.0), lr: 1e-4);
         model.train();
         using var ids = randint(0, config.VocabSize, [args.Batch, args.SeqLen]);
-        var loadPeak = ProcStatus("VmHWM");
-        var adaptedRss = ProcStatus("VmRSS");
-        ResetPeak();
+        var loadPeak = BenchProcess.ProcStatus("VmHWM");
+        var adaptedRss = BenchProcess.ProcStatus("VmRSS");
+        BenchProcess.ResetPeak();
         var times = new List<double>();
         for (var i = 0; i <= args.Steps; i++)
         {
@@ -179,7 +145,7 @@ internal static class MethodsBenchCommand
         }
         times.Sort();
         var step = times[times.Count / 2];
-        var trainingPeak = ProcStatus("VmHWM");
+        var trainingPeak = BenchProcess.ProcStatus("VmHWM");
         var peak = Math.Max(loadPeak, trainingPeak);
         const double mib = 1024.0 * 1024.0;
         return new JsonObject
@@ -199,17 +165,5 @@ internal static class MethodsBenchCommand
             ["training_peak_above_baseline_mib"] = (trainingPeak - baseline) / mib,
             ["estimate_mib"] = estimate.TotalBytes / mib,
         };
-    }
-
-    /// <summary>Restarts the kernel's peak-RSS counter (VmHWM) at the current RSS.</summary>
-    internal static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
-
-    /// <summary>A field of /proc/self/status in bytes (VmRSS now, VmHWM the peak).</summary>
-    internal static double ProcStatus(string field)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return double.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-        throw new InvalidOperationException($"/proc/self/status has no {field}");
     }
 }

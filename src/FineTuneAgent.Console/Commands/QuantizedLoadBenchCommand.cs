@@ -62,7 +62,7 @@ internal static class QuantizedLoadBenchCommand
             console.MarkupLine($"[grey]{t.Name} {size}: {config.ParameterCount():N0} parameters saved as fp32 in {Path.Combine(folder, "model")}[/]");
         }
         // "streamed" fills the cache that "cached" then reads.
-        var results = Modes.Select(m => MethodsBenchCommand.RunChildProcess(["bench", "qload", "--only", m, "--work", folder], m)).ToList();
+        var results = Modes.Select(m => BenchProcess.RunChildProcess(["bench", "qload", "--only", m, "--work", folder], m)).ToList();
         console.MarkupLine("[grey]Anonymous resident memory (not the memory-mapped checkpoint's file pages) above the process's own after libtorch's warm-up, sampled every millisecond; the QLoRA adapters (r 16) are included.[/]");
         var table = new Table().AddColumns("Way", "Seconds", "Peak above baseline (MiB)", "Model after (MiB)");
         foreach (var r in results)
@@ -85,11 +85,11 @@ internal static class QuantizedLoadBenchCommand
         var config = ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
         var template = host.TemplateFor(config.ModelType);
         var settings = qlora.ParseSettings(new JsonObject { ["r"] = 16 });
-        MethodsBenchCommand.WarmUp();
+        BenchProcess.WarmUp();
         // Anonymous memory only: the checkpoint is memory-mapped, and its file pages (which the
         // kernel can drop at any time) would otherwise count as the process's. The kernel keeps no
         // peak of anonymous memory, so a sampler records it.
-        var baseline = MethodsBenchCommand.ProcStatus("RssAnon");
+        var baseline = BenchProcess.ProcStatus("RssAnon");
         using var sampler = new PeakSampler("RssAnon");
         var clock = Stopwatch.StartNew();
         var model = mode == "full-then-quantize"
@@ -105,7 +105,7 @@ internal static class QuantizedLoadBenchCommand
                 ["mode"] = mode,
                 ["seconds"] = seconds,
                 ["peak_above_baseline_mib"] = (sampler.Stop() - baseline) / mib,
-                ["after_mib"] = (MethodsBenchCommand.ProcStatus("RssAnon") - baseline) / mib,
+                ["after_mib"] = (BenchProcess.ProcStatus("RssAnon") - baseline) / mib,
             };
         }
     }
@@ -119,15 +119,15 @@ internal static class QuantizedLoadBenchCommand
 
         public PeakSampler(string field)
         {
-            _peak = MethodsBenchCommand.ProcStatus(field);
+            _peak = BenchProcess.ProcStatus(field);
             _thread = new Thread(() =>
             {
                 while (!_stop)
                 {
-                    _peak = Math.Max(_peak, MethodsBenchCommand.ProcStatus(field));
+                    _peak = Math.Max(_peak, BenchProcess.ProcStatus(field));
                     Thread.Sleep(1);
                 }
-                _peak = Math.Max(_peak, MethodsBenchCommand.ProcStatus(field));
+                _peak = Math.Max(_peak, BenchProcess.ProcStatus(field));
             }) { IsBackground = true };
             _thread.Start();
         }

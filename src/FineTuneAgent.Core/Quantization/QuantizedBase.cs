@@ -45,7 +45,7 @@ public static class QuantizedBase
             }
             string? problem = null;
             var fromCache = cacheFile is not null && File.Exists(cacheFile) && TryLoadCache(slots, cacheFile, scheme, dtype, progress, out problem);
-            using var reader = OpenCheckpoint(modelDir);
+            using var reader = Checkpoint.OpenWeights(modelDir);
             if (!fromCache)
                 QuantizeFromCheckpoint(slots, reader, modelDir, scheme, dtype, progress);
             LoadTheRest(model, slots, reader, modelDir);
@@ -57,18 +57,6 @@ public static class QuantizedBase
         {
             model.Dispose();
             throw;
-        }
-    }
-
-    private static ISafetensorsReader OpenCheckpoint(string modelDir)
-    {
-        try
-        {
-            return Safetensors.Open(modelDir);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new CheckpointException(e.Message, e);
         }
     }
 
@@ -102,18 +90,8 @@ public static class QuantizedBase
     private static void LoadTheRest(CausalLM model, IReadOnlyList<ProjectionSlot> slots, ISafetensorsReader reader, string modelDir)
     {
         var quantized = slots.Select(s => s.Name + ".").ToList();
-        using var _ = no_grad();
-        foreach (var (name, target) in model.state_dict())
-        {
-            if (quantized.Any(q => name.StartsWith(q, StringComparison.Ordinal)))
-                continue;
-            if (!reader.Contains(name))
-                throw new CheckpointException($"{modelDir}: checkpoint lacks '{name}'");
-            var info = reader.GetInfo(name);
-            if (!info.Shape.SequenceEqual(target.shape))
-                throw new CheckpointException($"{modelDir}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}] in the checkpoint, but the model needs [{string.Join(", ", target.shape)}]");
-            reader.LoadInto(name, target);
-        }
+        var rest = model.state_dict().Where(kv => !quantized.Any(q => kv.Key.StartsWith(q, StringComparison.Ordinal))).ToDictionary();
+        Checkpoint.LoadTensors(reader, modelDir, rest);
     }
 
     private static void WriteCache(IReadOnlyList<ProjectionSlot> slots, string cacheFile, QuantizationScheme scheme, ScalarType dtype)

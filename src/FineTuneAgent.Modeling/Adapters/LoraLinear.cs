@@ -235,13 +235,11 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         release_buffer("lora_B_initial")?.Dispose();
         register_buffer("lora_A_initial", a, persistent: false);
         register_buffer("lora_B_initial", b, persistent: false);
+        PissaStart = (a, b);
     }
 
-    /// <summary>PiSSA's starting A and B, or null when the adapter did not start from PiSSA.</summary>
-    public (Tensor A, Tensor B)? PissaStart =>
-        named_buffers(recurse: false).ToDictionary(x => x.name, x => x.buffer) is var buffers && buffers.TryGetValue("lora_A_initial", out var a) && buffers.TryGetValue("lora_B_initial", out var b)
-            ? (a, b)
-            : null;
+    /// <summary>PiSSA's starting A and B (the buffers above), or null when the adapter did not start from PiSSA.</summary>
+    public (Tensor A, Tensor B)? PissaStart { get; private set; }
 
     private void WriteBaseWeight(Tensor weight)
     {

@@ -59,29 +59,40 @@ public static class Checkpoint
     /// <summary>Copies a checkpoint's tensors into an existing model (same names and shapes).</summary>
     public static void LoadWeights(nn.Module model, string modelDir)
     {
-        ISafetensorsReader reader;
+        using var reader = OpenWeights(modelDir);
+        LoadTensors(reader, modelDir, model.state_dict());
+    }
+
+    /// <summary>The safetensors weights of a checkpoint folder (sharded or not); a missing file is a CheckpointException.</summary>
+    public static ISafetensorsReader OpenWeights(string modelDir)
+    {
         try
         {
-            reader = Safetensors.Open(modelDir);
+            return Safetensors.Open(modelDir);
         }
         catch (FileNotFoundException e)
         {
             throw new CheckpointException(e.Message, e);
         }
-        using (reader)
-        using (no_grad())
+    }
+
+    /// <summary>
+    /// Copies the named tensors of a checkpoint into <paramref name="targets"/>: every one must be
+    /// present with the target's shape (errors name the folder and tensor); values go straight
+    /// into the targets' storage.
+    /// </summary>
+    public static void LoadTensors(ISafetensorsReader reader, string modelDir, IReadOnlyDictionary<string, Tensor> targets)
+    {
+        using var _ = no_grad();
+        var missing = targets.Keys.Where(k => !reader.Contains(k)).ToList();
+        if (missing.Count > 0)
+            throw new CheckpointException($"{modelDir}: checkpoint lacks {missing.Count} tensor(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}");
+        foreach (var (name, target) in targets)
         {
-            var targets = model.state_dict();
-            var missing = targets.Keys.Where(k => !reader.Contains(k)).ToList();
-            if (missing.Count > 0)
-                throw new CheckpointException($"{modelDir}: checkpoint lacks {missing.Count} tensor(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}");
-            foreach (var (name, target) in targets)
-            {
-                var info = reader.GetInfo(name);
-                if (!info.Shape.SequenceEqual(target.shape))
-                    throw new CheckpointException($"{modelDir}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}] in the checkpoint, but the model needs [{string.Join(", ", target.shape)}]");
-                reader.LoadInto(name, target);
-            }
+            var info = reader.GetInfo(name);
+            if (!info.Shape.SequenceEqual(target.shape))
+                throw new CheckpointException($"{modelDir}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}] in the checkpoint, but the model needs [{string.Join(", ", target.shape)}]");
+            reader.LoadInto(name, target);
         }
     }
 
