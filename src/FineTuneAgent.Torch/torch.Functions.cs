@@ -135,5 +135,11 @@ public static unsafe partial class torch
         public static void synchronize(int device = 0) => Status.Check(RuntimeInterop.fta_cuda_synchronize(device));
 
         public static void empty_cache() => Status.Check(RuntimeInterop.fta_cuda_empty_cache());
+
+        /// <summary>The device's default generator state (torch.cuda.get_rng_state(device)); the caller owns it.</summary>
+        public static Tensor get_rng_state(int device = 0) => Tensor.Result(RuntimeInterop.fta_cuda_get_rng_state(device, out var state), state);
+
+        /// <summary>Restores what <see cref="get_rng_state"/> returned (torch.cuda.set_rng_state(state, device)).</summary>
+        public static void set_rng_state(Tensor new_state, int device = 0) => Status.Check(RuntimeInterop.fta_cuda_set_rng_state(device, new_state.NativeHandle));
     }
 }

@@ -77,6 +77,8 @@ public class ErrorTests
         Assert.Equal(0, cuda.device_count());
         var e = Assert.Throws<TorchNotSupportedException>(() => cuda.memory_allocated());
         Assert.Contains("TORCH_DIR", e.Message, StringComparison.Ordinal);
+        var rng = Assert.Throws<TorchNotSupportedException>(() => cuda.get_rng_state());
+        Assert.Contains("cuda:0", rng.Message, StringComparison.Ordinal);
     }
 
     [Fact]

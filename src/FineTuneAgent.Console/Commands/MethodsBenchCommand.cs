@@ -38,10 +38,11 @@ internal static class MethodsBenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per method (after one warm-up).", DefaultValueFactory = _ => 3 };
         var only = new Option<string?>("--only") { Description = "Run one variant in this process (Full, Freeze, LoRA, DoRA, QLoRA-8, QLoRA-4) and print its JSON." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("methods", "Training step time and peak memory of each fine-tuning method on the same model and batch.") { template, size, seqLen, batch, steps, only, json };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in backward (as fta train --gradient-checkpointing)." };
+        var command = new Command("methods", "Training step time and peak memory of each fine-tuning method on the same model and batch.") { template, size, seqLen, batch, steps, only, checkpointing, json };
         command.SetAction(parse =>
         {
-            var args = new Args(parse.GetValue(template)!, parse.GetValue(size)!, parse.GetValue(seqLen), parse.GetValue(batch), parse.GetValue(steps));
+            var args = new Args(parse.GetValue(template)!, parse.GetValue(size)!, parse.GetValue(seqLen), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(checkpointing));
             if (parse.GetValue(only) is { } label)
             {
                 System.Console.WriteLine(RunOne(args, label).ToJsonString());
@@ -52,7 +53,7 @@ internal static class MethodsBenchCommand
         return command;
     }
 
-    private sealed record Args(string Template, string Size, int SeqLen, int Batch, int Steps);
+    private sealed record Args(string Template, string Size, int SeqLen, int Batch, int Steps, bool GradientCheckpointing);
 
     private static int RunAll(Args args, bool json)
     {
@@ -70,7 +71,7 @@ internal static class MethodsBenchCommand
             return 0;
         }
         var first = results[0];
-        console.MarkupLine($"{args.Template} {args.Size} ({(long)first["parameters"]!:N0} parameters, fp32), batch {args.Batch} × {args.SeqLen} tokens, {(int)first["threads"]!} threads, median of {args.Steps} steps after a warm-up; each method in its own process");
+        console.MarkupLine($"{args.Template} {args.Size} ({(long)first["parameters"]!:N0} parameters, fp32), batch {args.Batch} × {args.SeqLen} tokens, {(int)first["threads"]!} threads, median of {args.Steps} steps after a warm-up; each method in its own process{(args.GradientCheckpointing ? "; gradient checkpointing" : "")}");
         var table = new Table().AddColumns("Method", "Trainable", "Step (ms)", "Tokens/s", "Adapted model (MiB)", "Training peak (MiB)", "Estimate (MiB)", "Whole-run peak (MiB)");
         var fullStep = (double)first["step_ms"]!;
         var fullPeak = (double)first["training_peak_above_baseline_mib"]!;
@@ -102,7 +103,7 @@ internal static class MethodsBenchCommand
     private static JsonObject RunChild(Args args, string label) =>
         BenchProcess.RunChildProcess(["bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
             "--seq-len", args.SeqLen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", args.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)], label);
+            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), .. (args.GradientCheckpointing ? ["--gradient-checkpointing"] : Array.Empty<string>())], label);
 
     private static JsonObject RunOne(Args args, string label)
     {
@@ -115,7 +116,7 @@ internal static class MethodsBenchCommand
         var template = host.TemplateNamed(args.Template);
         var config = ModelConfigReader.Parse(template.BuiltInConfig(args.Size), $"built-in {template.Name}");
         var settings = method.ParseSettings(JsonNode.Parse(variant.Settings)!.AsObject());
-        var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32 };
+        var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, GradientCheckpointing = args.GradientCheckpointing };
         var estimate = method.EstimateMemory(config, shape, settings);
 
         BenchProcess.WarmUp();
@@ -135,9 +136,11 @@ internal static class MethodsBenchCommand
             var clock = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
-                var loss = CausalLM.CausalLmLoss(model.forward(ids), ids);
                 optimizer.zero_grad();
-                loss.backward();
+                if (args.GradientCheckpointing)
+                    GradientCheckpointing.ForwardBackward(model, ids, null, null, logits => CausalLM.CausalLmLoss(logits, ids));
+                else
+                    CausalLM.CausalLmLoss(model.forward(ids), ids).backward();
                 optimizer.step();
             }
             if (i > 0)
@@ -156,6 +159,7 @@ internal static class MethodsBenchCommand
             ["parameters"] = config.ParameterCount(),
             ["trainable"] = adapted.TrainableParameters.Sum(p => p.Parameter.numel()),
             ["threads"] = get_num_threads(),
+            ["gradient_checkpointing"] = args.GradientCheckpointing,
             ["step_ms"] = step,
             ["tokens_per_s"] = args.Batch * args.SeqLen / (step / 1000),
             ["peak_rss_mib"] = peak / mib,

@@ -244,9 +244,19 @@ public sealed class Trainer
             BeforeMicroBatch?.Invoke(step);
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Collate(chunk, _padTokenId);
-            var logits = Forward(batch);
-            var micro = CausalLM.CausalLmLoss(logits, batch.Labels, numItems);
-            micro.backward();
+            Tensor micro;
+            if (Options.GradientCheckpointing)
+            {
+                var device = _adapted.Model.OutputWeight.device;
+                micro = GradientCheckpointing.ForwardBackward(_adapted.Model, batch.InputIds.to(device), batch.AttentionMask.to(device), batch.PositionIds.to(device),
+                    logits => CausalLM.CausalLmLoss(logits, batch.Labels, numItems), () => Autocast(device));
+            }
+            else
+            {
+                var logits = Forward(batch);
+                micro = CausalLM.CausalLmLoss(logits, batch.Labels, numItems);
+                micro.backward();
+            }
             loss += micro.ToDouble();
             tokens += batch.RealTokens;
         }
@@ -256,14 +266,14 @@ public sealed class Trainer
     private Tensor Forward(TrainingBatch batch)
     {
         var device = _adapted.Model.OutputWeight.device;
+        using var cast = Autocast(device);
         if (device.type == DeviceType.CPU)
-        {
-            using var autocastScope = Options.Bf16 ? autocast(DeviceType.CPU, ScalarType.BFloat16) : null;
             return _adapted.Model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
-        }
-        using var cast = Options.Bf16 ? autocast(device.type, ScalarType.BFloat16) : null;
         return _adapted.Model.forward(batch.InputIds.to(device), batch.AttentionMask.to(device), positionIds: batch.PositionIds.to(device));
     }
+
+    /// <summary>bfloat16 autocast on the model's device when the run asks for bf16, else null.</summary>
+    private IDisposable? Autocast(Device device) => Options.Bf16 ? autocast(device.type, ScalarType.BFloat16) : null;
 
     private string SaveCheckpoint(TrainerState state, optim.Optimizer optimizer)
     {

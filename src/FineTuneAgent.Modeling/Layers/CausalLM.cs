@@ -51,7 +51,7 @@ public sealed class CausalLM : nn.Module
         var vocab = logits.size(-1);
         var s = labels.size(1);
         var shiftLogits = logits.narrow(1, 0, s - 1).to_type(ScalarType.Float32).reshape(-1, vocab);
-        var shiftLabels = labels.narrow(1, 1, s - 1).reshape(-1);
+        var shiftLabels = labels.narrow(1, 1, s - 1).reshape(-1).to(logits.device);   // labels may be collated on the CPU
         var loss = numItemsInBatch is { } n
             ? nn.functional.cross_entropy(shiftLogits, shiftLabels, ignore_index: -100, reduction: nn.Reduction.Sum) / n
             : nn.functional.cross_entropy(shiftLogits, shiftLabels, ignore_index: -100);

@@ -4,6 +4,9 @@ using static FineTuneAgent.Torch.torch;
 
 namespace FineTuneAgent.Modeling.Layers;
 
+/// <summary>The rotary cos/sin and the allowed-keys mask that every decoder layer of one forward uses.</summary>
+public readonly record struct SharedLayerInputs(Tensor Cos, Tensor Sin, Tensor Allowed);
+
 /// <summary>The decoder stack (HF's Qwen3Model / LlamaModel): embeddings, layers, final norm.</summary>
 public sealed class TransformerModel : nn.Module
 {
@@ -38,22 +41,32 @@ public sealed class TransformerModel : nn.Module
     public Tensor forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, Tensor? positionIds = null)
     {
         using var scope = NewDisposeScope();
+        var hidden = embed_tokens.call(inputIds);
+        var shared = LayerInputs(inputIds, attentionMask, cache?.Length ?? 0, positionIds, hidden.dtype);
+        foreach (var layer in layers)
+            hidden = layer.forward(hidden, shared.Cos, shared.Sin, shared.Allowed, cache);
+        return scope.MoveToOuter(norm.call(hidden));
+    }
+
+    /// <summary>
+    /// What every decoder layer of one forward over input ids (B, S) shares: the rotary cos/sin of the
+    /// positions and the (B, 1, S, P+S) keys each query may attend to. The tensors belong to the caller's
+    /// dispose scope.
+    /// </summary>
+    public SharedLayerInputs LayerInputs(Tensor inputIds, Tensor? attentionMask, long past, Tensor? positionIds, ScalarType dtype)
+    {
         var shape = inputIds.shape;
         long b = shape[0], s = shape[1];
-        var past = cache?.Length ?? 0;
         var total = past + s;
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual([b, total]))
             throw new ArgumentException($"attention mask has shape [{string.Join(", ", attentionMask.shape)}], expected [{b}, {total}] (batch, cached + new positions)");
 
         var positions = positionIds ?? PositionIds(attentionMask, b, past, s);
-        var hidden = embed_tokens.call(inputIds);
-        var (cos, sin) = _rotary.CosSin(positions, hidden.dtype);
+        var (cos, sin) = _rotary.CosSin(positions, dtype);
         var allowed = AllowedKeys(attentionMask, b, past, s);
         if (positionIds is not null && past == 0)
             allowed = allowed.logical_and(SameExample(positionIds, b, s));
-        foreach (var layer in layers)
-            hidden = layer.forward(hidden, cos, sin, allowed, cache);
-        return scope.MoveToOuter(norm.call(hidden));
+        return new SharedLayerInputs(cos, sin, allowed);
     }
 
     private static Tensor PositionIds(Tensor? attentionMask, long b, long past, long s)

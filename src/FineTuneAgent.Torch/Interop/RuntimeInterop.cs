@@ -23,6 +23,8 @@ internal static partial class RuntimeInterop
     [LibraryImport(Lib)] internal static partial int fta_cuda_device_properties(int device, out IntPtr name, out int major, out int minor);
     [LibraryImport(Lib)] internal static partial int fta_cuda_synchronize(int device);
     [LibraryImport(Lib)] internal static partial int fta_cuda_empty_cache();
+    [LibraryImport(Lib)] internal static partial int fta_cuda_get_rng_state(int device, out IntPtr state);
+    [LibraryImport(Lib)] internal static partial int fta_cuda_set_rng_state(int device, TensorHandle state);
     [LibraryImport(Lib)] internal static partial int fta_autograd_is_grad_enabled(out int enabled);
     [LibraryImport(Lib)] internal static partial int fta_autograd_set_grad_enabled(int enabled);
     [LibraryImport(Lib)] internal static partial int fta_autocast_get(int deviceType, out int enabled, out int dtype);

@@ -41,6 +41,52 @@ public class TrainerTests
     }
 
     [Fact]
+    public void GradientCheckpointing_GivesThePlainRunsLossesAndWeights_WithLoraDropout()
+    {
+        var rows = TinyTraining.Rows(6);
+        using var outA = new TempFolder();
+        using var outB = new TempFolder();
+        const string settings = "{\"r\": 4, \"lora_alpha\": 8, \"lora_dropout\": 0.2}";
+        using var plainModel = TinyTraining.Lora(settings);
+        using var checkpointedModel = TinyTraining.Lora(settings);
+        var options = Constant(1e-2, 4) with { PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2 };
+        var plain = plainModel.Trainer(options, rows, outA.Path).Train();
+        var checkpointed = checkpointedModel.Trainer(options with { GradientCheckpointing = true }, rows, outB.Path).Train();
+
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(plain.StepLosses[i].Loss, checkpointed.StepLosses[i].Loss, 1e-6);
+        var wa = plainModel.TrainableValues();
+        var wb = checkpointedModel.TrainableValues();
+        foreach (var (name, values) in wa)
+            for (var i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - wb[name][i]) <= 1e-5, $"{name}[{i}]: {values[i]} vs {wb[name][i]}");
+        // Dropout is drawing (so the checkpointed recomputation had to replay its masks): without it the losses
+        // differ once B is no longer zero (step 1's output does not depend on the dropped inputs of A).
+        using var outC = new TempFolder();
+        using var noDropout = TinyTraining.Lora();
+        var without = noDropout.Trainer(options, rows, outC.Path).Train();
+        Assert.NotEqual(plain.StepLosses[3].Loss, without.StepLosses[3].Loss, 4);
+    }
+
+    [Fact]
+    public void Bf16Autocast_StaysNearFloat32_AndTheLossFalls()
+    {
+        var rows = TinyTraining.Rows(8);
+        using var outA = new TempFolder();
+        using var outB = new TempFolder();
+        using var fp32 = TinyTraining.Lora("{\"r\": 8, \"lora_alpha\": 16}");
+        using var bf16 = TinyTraining.Lora("{\"r\": 8, \"lora_alpha\": 16}");
+        var options = new TrainingOptions { LearningRate = 1e-2, MaxSteps = 30, PerDeviceTrainBatchSize = 4, WarmupRatio = 0.1, SaveSteps = 1000 };
+        var a = fp32.Trainer(options, rows, outA.Path).Train();
+        var b = bf16.Trainer(options with { Bf16 = true }, rows, outB.Path).Train();
+        // bfloat16 keeps 8 bits of mantissa: the first loss (same weights, same batch) agrees to about 1%.
+        Assert.Equal(a.StepLosses[0].Loss, b.StepLosses[0].Loss, 0.02 * a.StepLosses[0].Loss);
+        Assert.NotEqual(a.StepLosses[0].Loss, b.StepLosses[0].Loss); // autocast really ran in bfloat16
+        var lastB = b.StepLosses.TakeLast(4).Average(s => s.Loss);
+        Assert.True(lastB < 0.6 * b.StepLosses[0].Loss, $"bf16 loss {b.StepLosses[0].Loss:F3} → {lastB:F3}");
+    }
+
+    [Fact]
     public void Loss_Falls_OnMemorisableRows()
     {
         using var output = new TempFolder();

@@ -111,6 +111,34 @@ FTA_EXPORT fta_status fta_runtime_set_rng_state(fta_tensor state) {
     });
 }
 
+// A CUDA device's default generator state, as torch.cuda.get_rng_state(device): gradient
+// checkpointing replays a layer's dropout masks in backward from the state before its forward.
+FTA_EXPORT fta_status fta_cuda_get_rng_state(int32_t device_index, fta_tensor* out) {
+    return guard([&] {
+#ifdef FTA_WITH_CUDA
+        auto gen = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device_index)));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        *out = wrap(gen.get_state());
+#else
+        throw_no_cuda(device_index);
+#endif
+    });
+}
+
+// Restores what fta_cuda_get_rng_state returned, as torch.cuda.set_rng_state(state, device).
+FTA_EXPORT fta_status fta_cuda_set_rng_state(int32_t device_index, fta_tensor state) {
+    return guard([&] {
+#ifdef FTA_WITH_CUDA
+        auto gen = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device_index)));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(T(state));
+#else
+        (void)state;
+        throw_no_cuda(device_index);
+#endif
+    });
+}
+
 FTA_EXPORT fta_status fta_cuda_is_available(int32_t* out) {
     return guard([&] { *out = at::hasCUDA() ? 1 : 0; });
 }
