@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Modeling.Checkpoints;
-using FineTuneAgent.Modeling.Config;
 using static FineTuneAgent.Torch.torch;
 
 namespace FineTuneAgent.Core.Export;
