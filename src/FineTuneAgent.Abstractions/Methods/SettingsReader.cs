@@ -103,8 +103,7 @@ public sealed class SettingsReader
         {
             if (_known.Contains(key))
                 continue;
-            var nearest = _known.OrderBy(k => EditDistance(k, key)).FirstOrDefault();
-            var hint = nearest is not null && EditDistance(nearest, key) <= Math.Max(2, key.Length / 3) ? $"; did you mean '{nearest}'?" : "";
+            var hint = Spelling.DidYouMean(key, _known);
             throw Error(key, $"unknown setting{hint} (known: {string.Join(", ", _known.Order(StringComparer.Ordinal))})");
         }
     }
@@ -125,22 +124,5 @@ public sealed class SettingsReader
             _ => null,
         };
         return text is not null && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out d);
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
     }
 }

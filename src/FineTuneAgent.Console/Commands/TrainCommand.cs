@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Runtime.ExceptionServices;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Jobs;
+using FineTuneAgent.Core.Export;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Core.Training;
 
@@ -59,12 +60,19 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue a run: its id, a checkpoint folder, or an output folder with checkpoints." };
         var json = new Option<bool>("--json") { Description = "One JSON object per event line, then a summary object." };
         var runsDir = new Option<string?>("--runs-dir") { Description = "Where runs are recorded (default: FTA_RUNS_DIR or ~/.local/share/fta/runs)." };
+        var export = new Option<string?>("--export") { Description = "After training, export the final adapter: peft, merged, gguf, or several comma-separated, into <output>/export-<format>." };
+        var exportDtype = new Option<string?>("--export-dtype") { Description = "Merged export dtype: bf16, f16 or f32 (default: the base's)." };
+        var exportQuant = new Option<string?>("--export-quant") { Description = "GGUF export tensor type: f32, f16 (default), q8_0 or q4_0." };
         var command = new Command("train", "Fine-tune a model (no arguments: the built-in tiny Qwen3 on the bundled samples).")
         {
-            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir,
+            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant,
         };
         command.SetAction(parse =>
         {
+            // Export options are checked before training, so a typo does not cost a run.
+            var exports = parse.GetValue(export) is { } e ? ExportChoices.FormatList(e) : null;
+            var exportAs = parse.GetValue(exportDtype) is { } ed ? ExportChoices.DType(ed, "--export-dtype") : (FineTuneAgent.Torch.torch.ScalarType?)null;
+            var ggufQuant = ExportChoices.Quant(parse.GetValue(exportQuant) ?? "f16", "--export-quant");
             var store = new RunStore(parse.GetValue(runsDir) ?? RunStore.DefaultFolder);
             using var plugins = PluginHost.Load();
             var job = new TrainingJob(store, plugins);
@@ -128,6 +136,8 @@ public static class TrainCommand
                     summary = view.Run(progress => Train(job, StartRun.New(request), progress, cts.Token));
                 }
                 view.Finish(summary);
+                if (exports is not null)
+                    ExportCommand.AfterRun(store, plugins, summary.RunId, exports, exportAs, ggufQuant, parse.GetValue(json));
                 return 0;
             }
             catch (OperationCanceledException)

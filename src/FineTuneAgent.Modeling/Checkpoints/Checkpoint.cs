@@ -100,18 +100,22 @@ public static class Checkpoint
     /// Writes the model in HF layout: weights in dtype (default: the config's), sharded above
     /// maxShardSize with an index, config.json with torch_dtype updated and every other field as
     /// it came, and generation_config.json when given. Tied lm_head is not written, as HF does.
+    /// Weights are converted to dtype chunk by chunk as they are written, so saving never needs a
+    /// converted copy of the model; <paramref name="tensorWritten"/> hears of each tensor written
+    /// (its name and stored bytes).
     /// </summary>
-    public static void Save(CausalLM model, string outputDir, ScalarType? dtype = null, string maxShardSize = "5GB", JsonObject? generationConfig = null)
+    public static void Save(CausalLM model, string outputDir, ScalarType? dtype = null, string maxShardSize = "5GB", JsonObject? generationConfig = null,
+        Action<string, long>? tensorWritten = null)
     {
         Directory.CreateDirectory(outputDir);
         var storeAs = dtype ?? DTypeOf(model.Config.TorchDtype);
-        using (var scope = NewDisposeScope())
+        var tensors = model.state_dict();
+        Safetensors.SaveSharded(outputDir, tensors, Safetensors.ParseSize(maxShardSize), new SafetensorsSaveOptions
         {
-            var tensors = new Dictionary<string, Tensor>();
-            foreach (var (name, t) in model.state_dict())
-                tensors[name] = t.dtype == storeAs ? t : t.to_type(storeAs);
-            Safetensors.SaveSharded(outputDir, tensors, maxShardSize, new Dictionary<string, string> { ["format"] = "pt" });
-        }
+            Metadata = new Dictionary<string, string> { ["format"] = "pt" },
+            StoreAs = storeAs,
+            TensorWritten = tensorWritten,
+        });
         var config = (JsonObject)model.Config.Raw.DeepClone();
         config["torch_dtype"] = NameOf(storeAs);
         WriteJson(Path.Combine(outputDir, ConfigFileName), config);

@@ -46,9 +46,14 @@ public static class Safetensors
     /// on any device and have any strides. The file appears complete or not at all: an existing
     /// file at <paramref name="path"/> is replaced only once the new one is fully on disk.
     /// </summary>
-    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, tensors, new SafetensorsSaveOptions { Metadata = metadata });
+
+    /// <inheritdoc cref="Save(string, IReadOnlyDictionary{string, torch.Tensor}, IReadOnlyDictionary{string, string}?)"/>
+    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors, SafetensorsSaveOptions options)
     {
-        var (header, order) = SafetensorsHeaderWriter.Prepare(tensors, metadata);
+        ArgumentNullException.ThrowIfNull(options);
+        var (header, order) = SafetensorsHeaderWriter.Prepare(tensors, options.Metadata, options.StoreAs);
         AtomicFile.Write(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
@@ -58,9 +63,10 @@ public static class Safetensors
             foreach (var entry in order)
             {
                 var before = stream.Position;
-                TensorBytes.WriteTo(stream, entry.Tensor);
+                TensorBytes.WriteTo(stream, entry.Tensor, entry.StoredType);
                 if (stream.Position - before != entry.ByteSize)
                     throw new InvalidOperationException($"{path}: tensor '{entry.Name}' changed while it was being saved");
+                options.TensorWritten?.Invoke(entry.Name, entry.ByteSize);
             }
         });
     }
@@ -75,12 +81,18 @@ public static class Safetensors
     /// </summary>
     public static IReadOnlyList<string> SaveSharded(string folder, IReadOnlyDictionary<string, torch.Tensor> tensors, long maxShardBytes,
         IReadOnlyDictionary<string, string>? metadata = null, string baseName = "model") =>
-        ShardedSafetensorsWriter.Save(folder, tensors, maxShardBytes, metadata, baseName);
+        ShardedSafetensorsWriter.Save(folder, tensors, maxShardBytes, new SafetensorsSaveOptions { Metadata = metadata }, baseName);
+
+    /// <inheritdoc cref="SaveSharded(string, IReadOnlyDictionary{string, torch.Tensor}, long, IReadOnlyDictionary{string, string}?, string)"/>
+    /// <remarks>Shards are planned on the stored sizes (after <see cref="SafetensorsSaveOptions.StoreAs"/>).</remarks>
+    public static IReadOnlyList<string> SaveSharded(string folder, IReadOnlyDictionary<string, torch.Tensor> tensors, long maxShardBytes,
+        SafetensorsSaveOptions options, string baseName = "model") =>
+        ShardedSafetensorsWriter.Save(folder, tensors, maxShardBytes, options, baseName);
 
     /// <inheritdoc cref="SaveSharded(string, IReadOnlyDictionary{string, torch.Tensor}, long, IReadOnlyDictionary{string, string}?, string)"/>
     public static IReadOnlyList<string> SaveSharded(string folder, IReadOnlyDictionary<string, torch.Tensor> tensors, string maxShardSize = "5GB",
         IReadOnlyDictionary<string, string>? metadata = null, string baseName = "model") =>
-        ShardedSafetensorsWriter.Save(folder, tensors, ParseSize(maxShardSize), metadata, baseName);
+        ShardedSafetensorsWriter.Save(folder, tensors, ParseSize(maxShardSize), new SafetensorsSaveOptions { Metadata = metadata }, baseName);
 
     /// <summary>
     /// A size as transformers' max_shard_size reads it: a byte count ("1000000") or a number

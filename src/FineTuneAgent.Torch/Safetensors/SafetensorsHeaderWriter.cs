@@ -11,14 +11,15 @@ namespace FineTuneAgent.Torch;
 /// </summary>
 internal static class SafetensorsHeaderWriter
 {
-    internal sealed record Entry(string Name, torch.Tensor Tensor, SafetensorsDType DType, long[] Shape, long ByteSize);
+    internal sealed record Entry(string Name, torch.Tensor Tensor, SafetensorsDType DType, long[] Shape, long ByteSize, torch.ScalarType StoredType);
 
     /// <summary>The padded header bytes and the tensors in the order their data must follow.</summary>
+    /// <param name="storeAs">The dtype floating-point tensors are stored as (null: their own).</param>
     public static (byte[] Header, IReadOnlyList<Entry> Order) Prepare(
-        IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+        IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata, torch.ScalarType? storeAs = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        var entries = tensors.Select(kv => Describe(kv.Key, kv.Value)).ToList();
+        var entries = tensors.Select(kv => Describe(kv.Key, kv.Value, storeAs)).ToList();
         entries.Sort((a, b) =>
         {
             var byAlignment = b.DType.CompareTo(a.DType);
@@ -67,14 +68,14 @@ internal static class SafetensorsHeaderWriter
         return (padded, entries);
     }
 
-    private static Entry Describe(string name, torch.Tensor tensor)
+    private static Entry Describe(string name, torch.Tensor tensor, torch.ScalarType? storeAs)
     {
         ArgumentNullException.ThrowIfNull(tensor, name);
         if (name == SafetensorsHeaderParser.MetadataKey)
             throw new ArgumentException($"'{name}' is reserved for the header's metadata and cannot name a tensor", nameof(name));
-        var scalarType = tensor.dtype;
+        var scalarType = storeAs is { } s && tensor.is_floating_point() ? s : tensor.dtype;
         var dtype = SafetensorsDTypes.FromScalarType(scalarType)
             ?? throw new ArgumentException($"tensor '{name}' has dtype {scalarType}, which safetensors files written here cannot hold", nameof(tensor));
-        return new Entry(name, tensor, dtype, tensor.shape, tensor.numel() * tensor.ElementSize);
+        return new Entry(name, tensor, dtype, tensor.shape, tensor.numel() * torch.ElementSize(scalarType), scalarType);
     }
 }

@@ -10,20 +10,21 @@ namespace FineTuneAgent.Torch;
 internal static class ShardedSafetensorsWriter
 {
     public static IReadOnlyList<string> Save(string folder, IReadOnlyDictionary<string, torch.Tensor> tensors, long maxShardBytes,
-        IReadOnlyDictionary<string, string>? metadata, string baseName)
+        SafetensorsSaveOptions options, string baseName)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
         if (string.IsNullOrEmpty(baseName) || baseName.IndexOfAny(['/', '\\']) >= 0)
             throw new ArgumentException($"'{baseName}' is not a plain file name stem", nameof(baseName));
 
-        var shards = Plan(tensors, maxShardBytes);
+        var shards = Plan(tensors, maxShardBytes, options);
         Directory.CreateDirectory(folder);
         var written = new List<string>();
         if (shards.Count == 1)
         {
             var single = Path.Combine(folder, $"{baseName}.safetensors");
-            Safetensors.Save(single, shards[0], metadata);
+            Safetensors.Save(single, shards[0], options);
             written.Add(single);
         }
         else
@@ -34,12 +35,12 @@ internal static class ShardedSafetensorsWriter
             {
                 var name = $"{baseName}-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
                 var path = Path.Combine(folder, name);
-                Safetensors.Save(path, shards[i], metadata);
+                Safetensors.Save(path, shards[i], options);
                 written.Add(path);
                 foreach (var (tensorName, tensor) in shards[i])
                 {
                     weightMap.Add(tensorName, name);
-                    totalSize += tensor.numel() * tensor.ElementSize;
+                    totalSize += StoredBytes(tensor, options);
                 }
             }
             // The index goes last: until it is renamed into place, readers see the previous checkpoint's index.
@@ -52,14 +53,14 @@ internal static class ShardedSafetensorsWriter
     }
 
     /// <summary>Groups tensors into shards of at most maxShardBytes (bar single oversized tensors), keeping their order.</summary>
-    internal static List<Dictionary<string, torch.Tensor>> Plan(IReadOnlyDictionary<string, torch.Tensor> tensors, long maxShardBytes)
+    internal static List<Dictionary<string, torch.Tensor>> Plan(IReadOnlyDictionary<string, torch.Tensor> tensors, long maxShardBytes, SafetensorsSaveOptions? options = null)
     {
         var shards = new List<Dictionary<string, torch.Tensor>> { new(StringComparer.Ordinal) };
         long size = 0;
         foreach (var (name, tensor) in tensors)
         {
             ArgumentNullException.ThrowIfNull(tensor, name);
-            var bytes = tensor.numel() * tensor.ElementSize;
+            var bytes = StoredBytes(tensor, options);
             if (shards[^1].Count > 0 && size + bytes > maxShardBytes)
             {
                 shards.Add(new(StringComparer.Ordinal));
@@ -70,6 +71,9 @@ internal static class ShardedSafetensorsWriter
         }
         return shards;
     }
+
+    private static long StoredBytes(torch.Tensor tensor, SafetensorsSaveOptions? options) =>
+        tensor.numel() * (options is null ? tensor.ElementSize : torch.ElementSize(options.StoredDType(tensor.dtype)));
 
     /// <summary>
     /// Deletes what an earlier save with the same stem left behind and this one did not

@@ -33,13 +33,17 @@ internal static class TensorBytes
         }
     }
 
-    /// <summary>Writes a tensor's elements, row-major, to the stream; any device, any strides.</summary>
-    public static void WriteTo(Stream stream, Tensor tensor)
+    /// <summary>
+    /// Writes a tensor's elements, row-major, to the stream; any device, any strides. With
+    /// <paramref name="storeAs"/>, each chunk is converted to that dtype just before it is written.
+    /// </summary>
+    public static void WriteTo(Stream stream, Tensor tensor, ScalarType? storeAs = null)
     {
         var count = tensor.numel();
         if (count == 0)
             return;
-        var elementSize = tensor.ElementSize;
+        var target = storeAs ?? tensor.dtype;
+        var elementSize = (long)ElementSize(target);
         var total = count * elementSize;
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(total, Math.Max(WriteChunkBytes, elementSize)));
         try
@@ -51,8 +55,9 @@ internal static class TensorBytes
             {
                 var n = Math.Min(perChunk, count - start);
                 using var part = flat.narrow(0, start, n);
+                using var converted = part.dtype == target ? null : part.to_type(target);
                 var span = buffer.AsSpan(0, (int)(n * elementSize));
-                part.CopyBytesTo(span);
+                (converted ?? part).CopyBytesTo(span);
                 stream.Write(span);
             }
         }
