@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(HardwareCommand.Create());
+        root.Subcommands.Add(RecommendCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         try
         {
