@@ -31,7 +31,10 @@ if (req.tokenize)
     out.tokens = req.tokenize.map(t => Array.from(model.tokenize(t, true)));
 
 async function withSequence(fn) {
+    // An F32 KV cache and no flash attention: llama.cpp's defaults (F16 cache) would round keys and
+    // values and hide whether the weights themselves are right.
     const context = await model.createContext({ contextSize: 256, batchSize: 256, sequences: 1,
+        flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32",
         ...(req.lora ? { lora: { adapters: [{ filePath: req.lora, scale: 1 }] } } : {}) });
     try { return await fn(context.getSequence()); } finally { await context.dispose(); }
 }
