@@ -115,11 +115,24 @@ public sealed class ExportCommandTests(ExportedRun run) : IClassFixture<Exported
     }
 
     [Fact]
-    public void Export_Gguf_SaysItIsNotInThisBuild()
+    public void Export_Gguf_OfTheRun_WritesAGgufWithTheModelfile_AndTheAdapterAsAGgufAdapter()
     {
-        var (code, _, stderr) = Fta.Run("export", "--model", run.BaseModel, "--format", "gguf", "--quant", "q8_0", "--out", Path.Combine(run.Runs, "m.gguf"));
-        Assert.Equal(1, code);
-        Assert.Contains("GGUF export is not in this build", stderr);
+        var folder = Path.Combine(run.Runs, "gguf-" + Guid.NewGuid().ToString("N"));
+        var model = Path.Combine(folder, "model.gguf");
+        var (code, stdout, stderr) = Fta.Run("export", "--run", run.RunId, "--runs-dir", run.Runs, "--format", "gguf", "--quant", "q8_0", "--out", model, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"phase\":\"gguf\"", stdout);
+        var file = FineTuneAgent.Core.Export.Gguf.GgufFile.Read(model);
+        Assert.Equal("qwen3", file.Metadata["general.architecture"].AsString());
+        Assert.Contains(file.Tensors, t => t.Name == "blk.0.attn_q.weight" && t.Type == FineTuneAgent.Core.Export.Gguf.GgmlType.Q8_0);
+        Assert.True(File.Exists(Path.Combine(folder, "Modelfile")));
+
+        var adapter = Path.Combine(folder, "adapter.gguf");
+        (code, _, stderr) = Fta.Run("export", "--run", run.RunId, "--runs-dir", run.Runs, "--format", "gguf-adapter", "--out", adapter);
+        Assert.True(code == 0, stderr);
+        var adapterFile = FineTuneAgent.Core.Export.Gguf.GgufFile.Read(adapter);
+        Assert.Equal("adapter", adapterFile.Metadata["general.type"].AsString());
+        Assert.Contains(adapterFile.Tensors, t => t.Name.EndsWith(".lora_b", StringComparison.Ordinal));
     }
 
     [Fact]

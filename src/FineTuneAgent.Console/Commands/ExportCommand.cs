@@ -18,11 +18,11 @@ public static class ExportCommand
         var run = new Option<string?>("--run") { Description = "A recorded run's id: exports its final adapter over its base model." };
         var model = new Option<string?>("--model") { Description = "Base model folder in Hugging Face layout." };
         var adapter = new Option<string?>("--adapter") { Description = "What a method saved: a PEFT adapter (lora, dora, qlora) or a freeze/full save (with --model)." };
-        var format = new Option<string>("--format") { Description = "peft, merged or gguf.", Required = true };
+        var format = new Option<string>("--format") { Description = "peft, merged, gguf (the merged model for llama.cpp/Ollama) or gguf-adapter (a LoRA adapter llama.cpp applies over the base GGUF).", Required = true };
         var quant = new Option<string?>("--quant") { Description = "GGUF tensor type: f32, f16 (default), q8_0 or q4_0." };
         var dtype = new Option<string?>("--dtype") { Description = "Merged checkpoint dtype: bf16, f16 or f32 (default: the base's)." };
         var maxShard = new Option<string?>("--max-shard-size") { Description = "Merged checkpoint shard size limit, as transformers' max_shard_size (default 5GB)." };
-        var output = new Option<string>("--out") { Description = "Output folder (peft, merged) or .gguf file (gguf); must not exist yet.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output folder (peft, merged) or .gguf file (gguf, gguf-adapter); must not exist yet.", Required = true };
         var json = new Option<bool>("--json") { Description = "One JSON object per progress line, then the result." };
         var runsDir = new Option<string?>("--runs-dir") { Description = "Where runs are recorded (default: FTA_RUNS_DIR or ~/.local/share/fta/runs)." };
         var command = new Command("export", "Export an adapter as PEFT, a merged Hugging Face checkpoint, or GGUF.")
@@ -63,7 +63,7 @@ public static class ExportCommand
             };
             using var plugins = PluginHost.Load();
             var view = ExportView.Create(parse.GetValue(json));
-            var result = view.Run(progress => Exporter.Export(request, plugins, ExportGguf, progress));
+            var result = view.Run(progress => Exporter.Export(request, plugins, Exporter.GgufWriter(plugins), progress));
             view.Finish(result);
             return 0;
         });
@@ -79,12 +79,8 @@ public static class ExportCommand
         var view = ExportView.Create(json);
         foreach (var format in formats)
         {
-            var result = view.Run(progress => Exporter.ExportRun(store, runId, [format], dtype, quant, plugins, ExportGguf, progress).Single());
+            var result = view.Run(progress => Exporter.ExportRun(store, runId, [format], dtype, quant, plugins, Exporter.GgufWriter(plugins), progress).Single());
             view.Finish(result);
         }
     }
-
-    /// <summary>Writes a model folder (no adapter) as GGUF: the GGUF writer (Core/Export/Gguf) plugs in on the marked line.</summary>
-    private static void ExportGguf(string modelDir, string outPath, string quant, IProgress<ExportProgress>? progress) =>
-        throw new ExportException("GGUF export is not in this build"); // GGUF-HOOK: replace this line with the GgufExporter.ExportModel call
 }

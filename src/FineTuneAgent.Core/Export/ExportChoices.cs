@@ -9,7 +9,7 @@ namespace FineTuneAgent.Core.Export;
 /// </summary>
 public static class ExportChoices
 {
-    public static readonly IReadOnlyList<string> Formats = ["peft", "merged", "gguf"];
+    public static readonly IReadOnlyList<string> Formats = ["peft", "merged", "gguf", "gguf-adapter"];
 
     public static readonly IReadOnlyList<string> DTypes = ["bf16", "f16", "f32"];
 
@@ -20,6 +20,7 @@ public static class ExportChoices
     {
         "peft" => ExportFormat.Peft,
         "merged" => ExportFormat.Merged,
+        "gguf-adapter" => ExportFormat.GgufAdapter,
         _ => ExportFormat.Gguf,
     };
 

@@ -11,4 +11,7 @@ public enum ExportFormat
 
     /// <summary>A GGUF file for llama.cpp / Ollama (merged first when there is an adapter).</summary>
     Gguf,
+
+    /// <summary>A GGUF LoRA adapter (general.type "adapter") llama.cpp applies over the base model's GGUF; LoRA and QLoRA only (llama.cpp cannot apply DoRA).</summary>
+    GgufAdapter,
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FineTuneAgent.Core.Export.Gguf;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Modeling.Checkpoints;
 using static FineTuneAgent.Torch.torch;
@@ -45,9 +46,50 @@ public static class Exporter
                 var merged = MergedExporter.Export(plugins, request.ModelDirectory, request.AdapterDirectory, request.OutputPath,
                     new MergedExportOptions { DType = request.DType, MaxShardSize = request.MaxShardSize }, progress);
                 return new ExportResult(ExportFormat.Merged, merged.OutputDirectory, request.AdapterDirectory is null ? null : merged.Method, Files(merged.OutputDirectory));
+            case ExportFormat.GgufAdapter:
+                return ExportGgufAdapter(request, plugins, progress);
             default:
                 return ExportGguf(request, plugins, writeGguf, progress);
         }
+    }
+
+    /// <summary>The GGUF writer of this build (Core/Export/Gguf), as a <see cref="GgufModelWriter"/> over the given plugins.</summary>
+    public static GgufModelWriter GgufWriter(PluginHost plugins) => (modelDir, outPath, quant, progress) =>
+    {
+        var config = Modeling.Config.ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
+        GgufExporter.ExportModel(plugins.TemplateFor(config.ModelType), modelDir, outPath, ParseQuant(quant), GgufProgress(progress));
+    };
+
+    private static ExportResult ExportGgufAdapter(ExportRequest request, PluginHost plugins, IProgress<ExportProgress>? progress)
+    {
+        var adapterDir = request.AdapterDirectory
+            ?? throw new ArgumentException("--format gguf-adapter exports an adapter: give --adapter DIR (or --run ID)");
+        var output = Path.GetFullPath(request.OutputPath);
+        ExportTarget.EnsureFree(output);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        var saved = AdapterFolder.Read(adapterDir);
+        if (!saved.IsPeft)
+            throw new ExportException($"{adapterDir}: a {saved.Method} save has no LoRA adapter for llama.cpp to apply; export it with --format gguf (the merged model) instead");
+        var config = Modeling.Config.ModelConfigReader.Load(Path.Combine(request.ModelDirectory, Checkpoint.ConfigFileName));
+        GgufExporter.ExportAdapter(plugins.TemplateFor(config.ModelType), request.ModelDirectory, adapterDir, output, GgufProgress(progress));
+        return new ExportResult(ExportFormat.GgufAdapter, output, saved.Method, [Path.GetFileName(output)]);
+    }
+
+    private static GgufQuant ParseQuant(string quant) => ExportChoices.Quant(quant) switch
+    {
+        "f32" => GgufQuant.F32,
+        "f16" => GgufQuant.F16,
+        "q8_0" => GgufQuant.Q8_0,
+        _ => GgufQuant.Q4_0,
+    };
+
+    private static IProgress<GgufExportProgress>? GgufProgress(IProgress<ExportProgress>? progress) =>
+        progress is null ? null : new RelayProgress<GgufExportProgress>(p => progress.Report(new ExportProgress("gguf", $"{p.TensorName} ({p.Type})", p.Index, p.Count)));
+
+    /// <summary>Reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class RelayProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private static ExportResult ExportGguf(ExportRequest request, PluginHost plugins, GgufModelWriter writeGguf, IProgress<ExportProgress>? progress)
@@ -100,7 +142,12 @@ public static class Exporter
                 Format = format,
                 ModelDirectory = modelDir,
                 AdapterDirectory = adapterDir,
-                OutputPath = format == ExportFormat.Gguf ? Path.Combine(folder, $"model-{ExportChoices.Quant(quant)}.gguf") : folder,
+                OutputPath = format switch
+                {
+                    ExportFormat.Gguf => Path.Combine(folder, $"model-{ExportChoices.Quant(quant)}.gguf"),
+                    ExportFormat.GgufAdapter => Path.Combine(folder, "adapter.gguf"),
+                    _ => folder,
+                },
                 DType = dtype,
                 Quant = quant,
             };
