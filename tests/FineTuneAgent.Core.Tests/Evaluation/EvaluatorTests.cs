@@ -23,7 +23,9 @@ public class EvaluatorTests(TinyEvaluationSetup setup) : IClassFixture<TinyEvalu
     public void Run_WithTheAdapterTrainedOnTheRows_LowersTheirLoss_AndReportsBothModelsSideBySide()
     {
         var progress = new List<EvaluationProgress>();
+        var live = LiveTensors.Count();
         var result = new Evaluator(setup.Plugins).Run(Request(), new SyncProgress<EvaluationProgress>(progress.Add));
+        Assert.Equal(live, LiveTensors.Count()); // the model, its adapter and every step's tensors released
 
         Assert.Equal("lora", result.Method);
         var tuned = Assert.IsType<ModelEvaluation>(result.Tuned);

@@ -26,7 +26,9 @@ public class LossEvaluatorTests
 
         // Batches of 2 (so rows are padded within a batch) here; the reference takes all five rows in one padded
         // batch, and its cross_entropy mean over every label token is the same token-weighted mean.
+        var live = LiveTensors.Count();
         var metrics = LossEvaluator.Evaluate(model, rows, pad, batchSize: 2);
+        Assert.Equal(live, LiveTensors.Count()); // every batch's tensors released
 
         var width = rows.Max(r => r.Length);
         long[][] ids = rows.Select(r => r.InputIds.Select(i => (long)i).Concat(Enumerable.Repeat((long)pad, width - r.Length)).ToArray()).ToArray();
