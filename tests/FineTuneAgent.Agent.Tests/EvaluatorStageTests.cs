@@ -109,7 +109,9 @@ public sealed class EvaluatorStageTests : IDisposable
         var (answer, _) = await Run(stage, new StartEvaluation(Request), p =>
         {
             // Once work has begun: a second request is refused, then the first is cancelled. Both are handled while
-            // the evaluation runs, so the stage's mailbox is not the thread doing the work.
+            // the evaluation runs, so the stage's mailbox is not the thread doing the work. The first progress
+            // message comes before the model loads (a second or more); the evaluator checks the token before every
+            // batch and prompt after that, so the cancel always lands inside the work.
             if (Interlocked.Exchange(ref cancelled, 1) == 0)
             {
                 refused.TrySetResult(stage.Ask<object>(new StartEvaluation(Request), Patience));

@@ -29,7 +29,7 @@ public class EvaluatorTests(TinyEvaluationSetup setup) : IClassFixture<TinyEvalu
 
         Assert.Equal("lora", result.Method);
         var tuned = Assert.IsType<ModelEvaluation>(result.Tuned);
-        // The adapter trained 12 steps on exactly these rows: their loss must fall (measured ~11.9 → ~9).
+        // The adapter trained 12 steps on exactly these rows: their loss must fall (measured with fta on the same setup: 11.92 → 11.05).
         Assert.True(tuned.Validation.Loss < result.Base.Validation.Loss - 0.5, $"held-out loss base {result.Base.Validation.Loss:F3}, tuned {tuned.Validation.Loss:F3}");
         Assert.Equal(Math.Exp(tuned.Validation.Loss), tuned.Validation.Perplexity, 1e-9 * tuned.Validation.Perplexity);
         Assert.Equal(8, result.Base.Validation.Rows);
