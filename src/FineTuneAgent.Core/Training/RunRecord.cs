@@ -27,4 +27,7 @@ public sealed record RunRecord
     [JsonPropertyName("error")] public string? Error { get; init; }
 
     [JsonPropertyName("summary")] public JsonObject? Summary { get; init; }
+
+    /// <summary>The run's evaluation results (eval.json in the output folder), once evaluated (<c>fta eval --run</c>).</summary>
+    [JsonPropertyName("eval")] public string? EvaluationFile { get; init; }
 }

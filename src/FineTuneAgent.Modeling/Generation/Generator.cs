@@ -11,8 +11,10 @@ namespace FineTuneAgent.Modeling.Generation;
 public static class Generator
 {
     /// <param name="decode">Turns a row's new ids into text; needed only for stop strings.</param>
+    /// <param name="stepCompleted">Called on the generating thread after each step has picked every row's next
+    /// token, with the number of steps done (1 after the first token: what time-to-first-token measures).</param>
     public static IReadOnlyList<GenerationResult> Generate(CausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
-        Func<IReadOnlyList<int>, string>? decode = null)
+        Func<IReadOnlyList<int>, string>? decode = null, Action<int>? stepCompleted = null)
     {
         options.Validate();
         if (prompts.Count == 0)
@@ -83,6 +85,7 @@ public static class Generator
                     rows[b].Add(next);
                     maskRows[b].Add(1);
                 }
+                stepCompleted?.Invoke(step + 1);
             }
         }
         finally
