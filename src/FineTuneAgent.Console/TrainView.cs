@@ -115,6 +115,8 @@ internal abstract class TrainView
                                 _console.MarkupLine(Markup.Escape(Line(e)));
                                 break;
                             case StageStarted st:
+                                task.MaxValue = 1; // each stage fills the bar from empty
+                                task.Value = 0;
                                 task.Description = Markup.Escape($"stage {st.Stage}");
                                 break;
                             case StageProgressed p:
