@@ -140,9 +140,9 @@ public static class TrainCommand
                     ExportCommand.AfterRun(store, plugins, summary.RunId, exports, exportAs, ggufQuant, parse.GetValue(json));
                 return 0;
             }
-            catch (OperationCanceledException e)
+            catch (OperationCanceledException cancelled)
             {
-                System.Console.Error.WriteLine($"fta: {e.Message}");
+                System.Console.Error.WriteLine($"fta: {cancelled.Message}");
                 return 130;
             }
             finally
