@@ -1,4 +1,5 @@
 using System.Globalization;
+using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Training;
 using Spectre.Console;
 
@@ -30,6 +31,13 @@ internal abstract class TrainView
         EarlyStopped x => $"early stopping at step {x.Step}: no better validation loss in {x.Patience} evaluations (best {F(x.BestValidationLoss, "F4")} at step {x.BestStep})",
         TrainingRetried r => $"out of memory at step {r.FailedStep}: retry {r.Attempt}/{r.MaxAttempts} from {(r.Checkpoint is null ? "the start" : $"step {r.FromStep}")} with per_device_train_batch_size {r.MicroBatchSize} and gradient_accumulation_steps {r.GradientAccumulationSteps}",
         JobMessage m => m.Text,
+        StageStarted st => $"stage: {st.Stage}",
+        StageProgressed sp => (sp.Message.StartsWith(sp.Stage + ":", StringComparison.Ordinal) ? sp.Message : $"{sp.Stage}: {sp.Message}")
+            + (sp.Total > 0 ? $" ({sp.Done}/{sp.Total})" : ""),
+        DatasetReady d => $"data ({d.Cache switch { CacheOutcome.Hit => "from the cache", CacheOutcome.Disabled => "not cached", _ => "prepared and cached" }}):\n"
+            + d.Summary.Describe().TrimEnd(),
+        QuantizedBaseReady q => $"quantized base: {q.Tensors} projections {q.Scheme}, {(q.FromCache ? "read from" : "quantized into")} {q.CacheFile}"
+            + (q.CacheProblem is { } problem ? $" (the cache was rebuilt: {problem})" : ""),
         _ => e.ToString(),
     };
 
@@ -102,8 +110,22 @@ internal abstract class TrainView
                                 _console.MarkupLine($"[blue]{Markup.Escape(Line(e))}[/]");
                                 break;
                             case JobMessage:
+                            case StageProgressed { Total: 0 }:
                                 task.Description = Markup.Escape(Line(e).Length > 60 ? Line(e)[..60] + "…" : Line(e));
                                 _console.MarkupLine(Markup.Escape(Line(e)));
+                                break;
+                            case StageStarted st:
+                                task.MaxValue = 1; // each stage fills the bar from empty
+                                task.Value = 0;
+                                task.Description = Markup.Escape($"stage {st.Stage}");
+                                break;
+                            case StageProgressed p:
+                                // Per-tensor progress moves the bar; a line only for the first and the last.
+                                task.MaxValue = p.Total;
+                                task.Value = p.Done;
+                                task.Description = Markup.Escape($"{p.Stage} {p.Done}/{p.Total}");
+                                if (p.Done == 1 || p.Done == p.Total)
+                                    _console.MarkupLine($"[grey]{Markup.Escape(Line(e))}[/]");
                                 break;
                             default:
                                 _console.MarkupLine($"[grey]{Markup.Escape(Line(e))}[/]");

@@ -7,70 +7,26 @@ using FineTuneAgent.Torch;
 
 namespace FineTuneAgent.Agent.Tests;
 
-/// <summary>Trainings draw from libtorch's one global generator: these run on their own.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class TrainingCollection
-{
-    public const string Name = "training jobs";
-}
-
 /// <summary>
-/// AgentRoot → JobSupervisor → TrainerStage over real trainings (the built-in tiny Qwen3 with LoRA, 8 rows,
+/// AgentRoot → JobSupervisor → its stages over real trainings (the built-in tiny Qwen3 with LoRA, 8 rows,
 /// a handful of steps), with failures injected through <see cref="TrainingJob"/>'s trainer hook.
 /// </summary>
 [Collection(TrainingCollection.Name)]
 public sealed class JobSupervisorTests : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3); // only so a bug cannot hang the run
-    private static readonly Lazy<PluginHost> s_plugins = new(() => PluginHost.Load(Path.Combine(AppContext.BaseDirectory, "plugins")));
-    private readonly ActorSystem _system = ActorSystem.Create("jobs");
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"fta-jobs-{Guid.NewGuid():N}");
+    private static readonly TimeSpan Patience = JobHarness.Patience;
+    private readonly JobHarness _harness = new();
 
-    public void Dispose()
-    {
-        _system.Dispose();
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _harness.Dispose();
 
-    private RunStore Store => new(Path.Combine(_dir, "runs"));
+    private RunStore Store => _harness.Store;
 
-    private TrainingJob Job(Action<Trainer, CancellationToken>? hook) =>
-        new(Store, s_plugins.Value, Path.Combine(Repo.Root(), "artifacts", "tokenizers")) { ConfigureTrainer = hook };
+    private TrainingJob Job(Action<Trainer, CancellationToken>? hook) => _harness.Job(hook);
 
-    private TrainRequest Request()
-    {
-        Directory.CreateDirectory(_dir);
-        var data = Path.Combine(_dir, "data.jsonl");
-        File.WriteAllLines(data, Enumerable.Range(1, 8).Select(i => $"{{\"instruction\": \"What is {i} + {i}?\", \"input\": \"\", \"output\": \"{i} + {i} = {2 * i}.\"}}"));
-        return new TrainRequest
-        {
-            Datasets = [data],
-            Method = "lora",
-            MethodSettings = new() { ["r"] = 4 },
-            OutputDirectory = Path.Combine(_dir, "out"),
-            Options = new TrainingOptions
-            {
-                MaxSteps = 4,
-                PerDeviceTrainBatchSize = 4,
-                GradientAccumulationSteps = 1,
-                LearningRate = 1e-3,
-                SaveSteps = 1,
-                LoggingSteps = 1,
-                CutoffLen = 64,
-                WarmupRatio = 0,
-            },
-        };
-    }
+    private TrainRequest Request() => _harness.Request();
 
-    private async Task<(JobOutcome Outcome, List<TrainingEvent> Events, IActorRef Root)> Run(TrainingJob job, TrainRequest request,
-        CancellationToken cancellation = default)
-    {
-        var root = _system.ActorOf(Props.Create(() => new AgentRoot(job, null)), "agent");
-        var events = new ConcurrentQueue<TrainingEvent>();
-        var outcome = await JobClient.Run(_system, root, StartRun.New(request), events.Enqueue, cancellation).WaitAsync(Patience);
-        return (outcome, events.ToList(), root);
-    }
+    private Task<(JobOutcome Outcome, List<TrainingEvent> Events, IActorRef Root)> Run(TrainingJob job, TrainRequest request,
+        CancellationToken cancellation = default) => _harness.Run(job, request, cancellation);
 
     [Fact]
     public async Task OutOfMemory_OnTheFirstAttempt_RestartsFromTheLastCheckpoint_WithHalfTheMicroBatch_AndCompletes()
@@ -221,8 +177,7 @@ public sealed class JobSupervisorTests : IDisposable
     [Fact]
     public async Task ResumeOfAnUnknownRun_FailsWithTheReason_NotAHang()
     {
-        var root = _system.ActorOf(Props.Create(() => new AgentRoot(Job(null), null)));
-        var outcome = await JobClient.Run(_system, root, StartRun.Resume("no-such-run"), _ => { }).WaitAsync(Patience);
+        var (outcome, _, _) = await _harness.Run(Job(null), StartRun.Resume("no-such-run"));
         var failed = Assert.IsType<JobFailed>(outcome);
         Assert.IsType<KeyNotFoundException>(failed.Cause);
         Assert.Contains("no-such-run", failed.Reason);

@@ -95,16 +95,26 @@ public sealed class StageTests : IDisposable
         var request = new QuantizeBase(modelDir, QuantizationScheme.Nf4, Path.Combine(_dir, "cache"));
 
         var (answer, progress) = await Run(stage, request);
-        using (var first = Assert.IsType<BaseQuantized>(answer).Result.Model)
-            Assert.All(ProjectionSlot.Of(first), s => Assert.IsType<Nf4Linear>(s.Module));
+        var first = Assert.IsType<BaseQuantized>(answer).Cache;
+        Assert.False(first.FromCache);
+        Assert.Equal(14, first.Tensors);
+        Assert.True(File.Exists(first.CacheFile));
         Assert.Equal(14, progress.Count);
         Assert.Equal(Enumerable.Range(1, 14), progress.Select(p => p.Done));
         Assert.All(progress, p => Assert.StartsWith("quantized ", p.Message));
+        // The cache holds the projections: loading through it quantizes nothing.
+        var loaded = QuantizedBase.Load(modelDir, QuantizationScheme.Nf4, cacheDir: request.CacheDirectory);
+        using (loaded.Model)
+        {
+            Assert.True(loaded.FromCache);
+            Assert.All(ProjectionSlot.Of(loaded.Model), s => Assert.IsType<Nf4Linear>(s.Module));
+        }
 
         (answer, progress) = await Run(stage, request);
-        var second = Assert.IsType<BaseQuantized>(answer).Result;
-        second.Model.Dispose();
+        var second = Assert.IsType<BaseQuantized>(answer).Cache;
         Assert.True(second.FromCache);
+        Assert.Equal(first.CacheFile, second.CacheFile);
+        Assert.Equal(14, progress.Count);
         Assert.All(progress, p => Assert.StartsWith("read ", p.Message));
     }
 
@@ -112,7 +122,7 @@ public sealed class StageTests : IDisposable
     public async Task QuantizerStage_AMissingCheckpoint_AnswersAFailure()
     {
         var stage = _system.ActorOf(Props.Create<QuantizerStage>());
-        var (answer, _) = await Run(stage, new QuantizeBase(Path.Combine(_dir, "nowhere"), QuantizationScheme.Nf4, null));
+        var (answer, _) = await Run(stage, new QuantizeBase(Path.Combine(_dir, "nowhere"), QuantizationScheme.Nf4, Path.Combine(_dir, "cache")));
         var failure = Assert.IsType<Status.Failure>(answer);
         Assert.Contains("nowhere", failure.Cause.Message);
     }

@@ -29,6 +29,14 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal([1, 2], steps.Select(s => s.GetProperty("step").GetInt32()));
         Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble()) && s.GetProperty("tokens_per_second").GetDouble() > 0));
         Assert.Contains(lines, l => l.GetProperty("event").GetString() == "eval");
+        // The stages, in order, before the first step: dataset (with its summary), then the trainer (no quantizer for full).
+        Assert.Equal(["dataset", "trainer"], lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString()));
+        var dataset = Assert.Single(lines, l => l.GetProperty("event").GetString() == "dataset");
+        Assert.True(lines.IndexOf(dataset) < lines.FindIndex(l => l.GetProperty("event").GetString() == "step"));
+        var sources = dataset.GetProperty("sources").EnumerateArray().ToList();
+        Assert.NotEmpty(sources);
+        Assert.All(sources, s => Assert.True(s.GetProperty("rows").GetInt32() >= s.GetProperty("kept").GetInt32() && s.GetProperty("kept").GetInt32() > 0));
+        Assert.True(dataset.GetProperty("train_rows").GetInt32() > 0 && dataset.GetProperty("validation_rows").GetInt32() > 0);
 
         var summary = lines[^1];
         Assert.Equal("summary", summary.GetProperty("event").GetString());
@@ -47,7 +55,8 @@ public sealed class TrainCommandTests : IDisposable
 
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_runs, runId, "run.json")));
         Assert.Equal("completed", record.RootElement.GetProperty("status").GetString());
-        Assert.Equal(4, File.ReadAllLines(Path.Combine(_runs, runId, "metrics.jsonl")).Length); // 2 steps, eval, checkpoint
+        Assert.Equal(["dataset", "step", "step", "eval", "checkpoint"],
+            File.ReadAllLines(Path.Combine(_runs, runId, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()));
 
         // --resume by run id needs nothing else; the run is already at its last step, so it only finishes.
         var (code2, stdout2, stderr2) = Fta.Run("train", "--resume", runId, "--json", "--runs-dir", _runs);
@@ -57,6 +66,23 @@ public sealed class TrainCommandTests : IDisposable
         Assert.DoesNotContain(resumed, l => l.GetProperty("event").GetString() == "step");
         Assert.Equal(runId, resumed[^1].GetProperty("run_id").GetString());
         Assert.Equal(2, resumed[^1].GetProperty("steps").GetInt32());
+    }
+
+    [Fact]
+    public void Train_BuiltInWithQlora_Json_ReportsTheQuantizerStage_TensorByTensor()
+    {
+        var (code, stdout, stderr) = Fta.Run("train", "--method", "qlora", "--max-steps", "1", "--json", "--runs-dir", _runs);
+        Assert.True(code == 0, stderr + stdout);
+        var lines = Lines(stdout);
+        Assert.Equal(["dataset", "quantizer", "trainer"], lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString()));
+        var tensors = lines.Where(l => l.GetProperty("event").GetString() == "stage_progress" && l.GetProperty("stage").GetString() == "quantizer").ToList();
+        Assert.Equal(Enumerable.Range(1, 14), tensors.Select(t => t.GetProperty("done").GetInt32())); // the tiny Qwen3: 2 layers x 7 projections
+        Assert.All(tensors, t => Assert.Equal(14, t.GetProperty("total").GetInt32()));
+        var quantized = Assert.Single(lines, l => l.GetProperty("event").GetString() == "quantized_base");
+        Assert.Equal("nf4-b64-dq", quantized.GetProperty("scheme").GetString());
+        Assert.False(quantized.GetProperty("from_cache").GetBoolean());
+        Assert.True(File.Exists(quantized.GetProperty("cache_file").GetString()));
+        Assert.Equal("qlora", lines[^1].GetProperty("method").GetString());
     }
 
     [Fact]

@@ -1,32 +1,50 @@
 using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Stages;
+using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Training;
 
 namespace FineTuneAgent.Agent.Jobs;
 
 /// <summary>
-/// One per run: owns the run's <see cref="TrainerStage"/> (a child) and applies the failure policies.
+/// One per run: runs it as a pipeline of child stages and applies the failure policies. First the run is planned
+/// (<see cref="TrainingJob.Plan"/>: record, model, plugins, tokenizer) on a long-running task; then
+/// <see cref="DatasetStage"/> prepares the data, <see cref="QuantizerStage"/> quantizes the base into its cache
+/// when the method trains over a quantized base (QLoRA), and <see cref="TrainerStage"/> trains on the prepared
+/// rows and the cached base. Every stage does its work on its own task, so this mailbox stays free for cancels
+/// and status queries. Each stage's start is a <see cref="StageStarted"/> event, its progress
+/// <see cref="StageProgressed"/>, its result <see cref="DatasetReady"/> / <see cref="QuantizedBaseReady"/>.
+/// A new run and a resume (<see cref="StartRun.Resume"/>) take the same path.
 /// <list type="bullet">
-/// <item>Out of memory (<see cref="TrainingOutOfMemoryException"/> with a retry): restart from the last
-/// checkpoint (from the start if none) with half the micro-batch and twice the accumulation, up to
-/// <see cref="JobPolicy.MaxOutOfMemoryRetries"/> times; each retry is a <see cref="TrainingRetried"/>
-/// event, a "retry" line in metrics.jsonl and an entry in run.json's retries.</item>
+/// <item>Out of memory in training (<see cref="TrainingOutOfMemoryException"/> with a retry): the trainer alone
+/// restarts from the last checkpoint (from the start if none) with half the micro-batch and twice the
+/// accumulation, on the data already prepared and the base already quantized, up to
+/// <see cref="JobPolicy.MaxOutOfMemoryRetries"/> times; each retry is a <see cref="TrainingRetried"/> event, a
+/// "retry" line in metrics.jsonl and an entry in run.json's retries.</item>
 /// <item>NaN/inf (<see cref="TrainingDivergedException"/>): no restart; failed, with the step in the reason.</item>
-/// <item>Cancel (<see cref="CancelJob"/>): the trainer saves a checkpoint and stops; cancelled.</item>
-/// <item>Anything else, including the stage itself crashing or stopping before it answers: failed, with the reason.</item>
+/// <item>Cancel (<see cref="CancelJob"/>): while training, the trainer saves a checkpoint and stops; while
+/// preparing, the stage is stopped at once (the quantizer between tensors). Cancelled either way.</item>
+/// <item>Anything else (a bad dataset row, a missing checkpoint, a stage actor crashing or stopping before it
+/// answers): failed, with the reason (e.g. the file and line).</item>
 /// </list>
 /// Progress goes to the starter as <see cref="TrainingProgress"/>; the end as one <see cref="JobOutcome"/>
 /// (also told to the parent), after which the supervisor stops.
 /// </summary>
 public sealed class JobSupervisor : ReceiveActor
 {
+    private const string Planning = "planning";
+
     private readonly TrainingJob _job;
     private readonly StartRun _start;
     private readonly IActorRef _client;
     private readonly JobPolicy _policy;
-    private IActorRef _trainer = ActorRefs.Nobody;
-    private TrainRequest? _request;
+    private readonly Dictionary<string, IActorRef> _stages = new();
+    private string _stage = Planning;
+    private IActorRef _current = ActorRefs.Nobody;
+    private RunPlan? _plan;
+    private PreparedDataset? _data;
+    private string? _checkpoint;
     private string? _runId;
+    private RunRecorder? _recorder;
     private int? _lastStep;
     private int _retries;
     private bool _cancelRequested;
@@ -39,49 +57,109 @@ public sealed class JobSupervisor : ReceiveActor
         _client = client;
         _policy = policy ?? JobPolicy.Default;
         Receive<BeginRun>(_ => Begin());
+        Receive<RunPlanned>(OnPlanned);
+        Receive<StageProgress>(p => Report(new StageProgressed(p.Stage, p.Message, p.Done, p.Total)));
+        Receive<DatasetPrepared>(OnDatasetPrepared);
+        Receive<BaseQuantized>(OnBaseQuantized);
         Receive<TrainingProgress>(OnProgress);
         Receive<TrainingFinished>(done => Finish(new JobCompleted(_runId!, done.Summary)));
         Receive<Status.Failure>(failure => OnFailure(failure.Cause));
-        Receive<CancelJob>(_ =>
-        {
-            _cancelRequested = true;
-            _trainer.Tell(CancelTraining.Instance);
-        });
+        Receive<CancelJob>(_ => OnCancel());
         Receive<GetRunStatus>(_ => Sender.Tell(new RunStatusReport(_runId ?? "", RunStatus.Running, _lastStep, _retries, null)));
-        Receive<Terminated>(t => t.ActorRef.Equals(_trainer) && !_done,
-            _ => Fail(new InvalidOperationException("the trainer stage stopped before it answered (it crashed; see the log)")));
+        Receive<Terminated>(t => t.ActorRef.Equals(_current) && !_done,
+            _ => Fail(new InvalidOperationException($"the {_stage} stage stopped before it answered (it crashed; see the log)")));
+        Receive<Terminated>(_ => { }); // a stage that already answered
     }
 
-    /// <summary>A crash of the stage actor itself (not of its training, which it answers as a failure) stops it: never restarted half-way into a run.</summary>
+    /// <summary>A crash of a stage actor itself (not of its work, which it answers as a failure) stops it: never restarted half-way into a run.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
-    protected override void PreStart()
+    protected override void PreStart() => Self.Tell(BeginRun.Instance);
+
+    /// <summary>Releases the run's plugin leases.</summary>
+    protected override void PostStop()
     {
-        _trainer = Context.ActorOf(Props.Create(() => new TrainerStage(_job)), "trainer");
-        Context.Watch(_trainer);
-        Self.Tell(BeginRun.Instance);
+        _plan?.Dispose();
+        base.PostStop();
     }
 
     private void Begin()
     {
-        string? checkpoint = null;
+        TrainRequest request;
         try
         {
-            if (_start.Request is { } request)
-                _request = request;
+            if (_start.Request is { } r)
+                request = r;
             else
-                (_request, checkpoint) = _job.ResolveResume(_start.ResumeFrom!);
+                (request, _checkpoint) = _job.ResolveResume(_start.ResumeFrom!);
         }
         catch (Exception e)
         {
             Fail(e);
             return;
         }
-        _runId = _request.RunId;
-        var started = new JobStarted(_runId, Self);
+        var runId = _runId = request.RunId;
+        var client = _client;
+        _recorder = new RunRecorder(_job.Store, runId, new ForwardingProgress(e => client.Tell(new TrainingProgress(runId, e))));
+        var started = new JobStarted(runId, Self);
         _client.Tell(started);
         Context.Parent.Tell(started);
-        _trainer.Tell(new StartTraining(_request, checkpoint));
+
+        // Planning writes the built-in model on its first use and loads the tokenizer: off the mailbox too.
+        var (job, self, checkpoint) = (_job, Self, _checkpoint);
+        var say = new ForwardingProgress(e => self.Tell(new TrainingProgress(runId, e)));
+        Task.Factory.StartNew(() => new RunPlanned(job.Plan(request, checkpoint, say)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnPlanned(RunPlanned planned)
+    {
+        _plan = planned.Plan;
+        if (_cancelRequested)
+        {
+            Cancelled();
+            return;
+        }
+        StartStage("dataset", Props.Create<DatasetStage>(),
+            new PrepareDataset(_plan.Dataset, _plan.ModelDirectory, _plan.Format) { Tokenizer = _plan.Tokenizer });
+    }
+
+    private void OnDatasetPrepared(DatasetPrepared prepared)
+    {
+        _data = prepared.Dataset;
+        Report(new DatasetReady(_data.Summary, _data.Cache));
+        if (_plan!.Quantization is { } scheme)
+            StartStage("quantizer", Props.Create<QuantizerStage>(),
+                new QuantizeBase(_plan.ModelDirectory, scheme, _plan.QuantizedBaseCacheDirectory, TrainingJob.ComputeDtype));
+        else
+            StartTrainer();
+    }
+
+    private void OnBaseQuantized(BaseQuantized quantized)
+    {
+        var cache = quantized.Cache;
+        Report(new QuantizedBaseReady(cache.Scheme.Key, cache.Tensors, cache.FromCache, cache.CacheFile, cache.CacheProblem));
+        StartTrainer();
+    }
+
+    private void StartTrainer()
+    {
+        var job = _job;
+        StartStage("trainer", Props.Create(() => new TrainerStage(job)), new StartTraining(_plan!, _data!, _checkpoint));
+    }
+
+    /// <summary>Starts (the first time: creates and watches) the stage's child actor and hands it its work.</summary>
+    private void StartStage(string stage, Props props, object work)
+    {
+        if (!_stages.TryGetValue(stage, out var actor))
+        {
+            actor = _stages[stage] = Context.ActorOf(props, stage);
+            Context.Watch(actor);
+        }
+        _stage = stage;
+        _current = actor;
+        Report(new StageStarted(stage));
+        actor.Tell(work);
     }
 
     private void OnProgress(TrainingProgress progress)
@@ -91,18 +169,37 @@ public sealed class JobSupervisor : ReceiveActor
         _client.Tell(progress);
     }
 
+    /// <summary>Stage events: recorded (the run's facts) and passed to the client.</summary>
+    private void Report(TrainingEvent e) => _recorder!.Report(e);
+
+    private void OnCancel()
+    {
+        if (_done)
+            return;
+        _cancelRequested = true;
+        switch (_stage)
+        {
+            case Planning:
+                break; // seconds at most; cancelled when the plan arrives
+            case "trainer":
+                _current.Tell(CancelTraining.Instance);
+                break;
+            default:
+                Cancelled(); // stopping the supervisor stops the dataset or quantizer stage; its work is thrown away
+                break;
+        }
+    }
+
     private void OnFailure(Exception e)
     {
         if (_done)
             return;
         if (e is OperationCanceledException || _cancelRequested)
         {
-            var checkpoint = CheckpointFolder.Latest(_request!.OutputDirectory);
-            Record(r => r with { Status = RunStatus.Cancelled, Error = "cancelled" });
-            Finish(new JobCancelled(_runId!, checkpoint));
+            Cancelled();
             return;
         }
-        if (e is TrainingOutOfMemoryException { Retry: { } retry } oom && _retries < _policy.MaxOutOfMemoryRetries)
+        if (_stage == "trainer" && e is TrainingOutOfMemoryException { Retry: { } retry } oom && _retries < _policy.MaxOutOfMemoryRetries)
         {
             Retry(oom, retry);
             return;
@@ -113,25 +210,29 @@ public sealed class JobSupervisor : ReceiveActor
     private void Retry(TrainingOutOfMemoryException oom, TrainingOptions retry)
     {
         _retries++;
-        var checkpoint = CheckpointFolder.Latest(_request!.OutputDirectory);
-        var fromStep = checkpoint is null ? 0 : TrainerState.Read(checkpoint).GlobalStep;
-        _request = _request with
+        var request = _plan!.Request;
+        _checkpoint = CheckpointFolder.Latest(request.OutputDirectory);
+        var fromStep = _checkpoint is null ? 0 : TrainerState.Read(_checkpoint).GlobalStep;
+        request = request with
         {
-            Options = _request.Options with { PerDeviceTrainBatchSize = retry.PerDeviceTrainBatchSize, GradientAccumulationSteps = retry.GradientAccumulationSteps },
+            Options = request.Options with { PerDeviceTrainBatchSize = retry.PerDeviceTrainBatchSize, GradientAccumulationSteps = retry.GradientAccumulationSteps },
         };
-        var retried = new TrainingRetried(_retries, _policy.MaxOutOfMemoryRetries, oom.Step, fromStep, checkpoint,
+        _plan = _plan with { Request = request };
+        var retried = new TrainingRetried(_retries, _policy.MaxOutOfMemoryRetries, oom.Step, fromStep, _checkpoint,
             retry.PerDeviceTrainBatchSize, retry.GradientAccumulationSteps, oom.Message);
-        var store = _job.Store;
-        if (store.Exists(_runId!))
-        {
-            if (checkpoint is null)
-                store.TruncateMetricsAfter(_runId!, 0); // the retry repeats every step
-            var json = TrainingEventJson.Write(retried);
-            store.AppendMetric(_runId!, json);
-            Record(r => r with { Retries = r.Retries.Append(json).ToList(), Config = _request.ToJson() });
-        }
-        _client.Tell(new TrainingProgress(_runId!, retried));
-        _trainer.Tell(new StartTraining(_request, checkpoint));
+        if (_checkpoint is null)
+            _job.Store.TruncateMetricsAfter(_runId!, 0); // the retry repeats every step
+        Record(r => r with { Retries = r.Retries.Append(TrainingEventJson.Write(retried)).ToList(), Config = request.ToJson() });
+        Report(retried);
+        StartTrainer();
+    }
+
+    private void Cancelled()
+    {
+        var output = (_plan?.Request ?? _start.Request)?.OutputDirectory;
+        var checkpoint = output is null ? null : CheckpointFolder.Latest(output);
+        Record(r => r with { Status = RunStatus.Cancelled, Error = "cancelled" });
+        Finish(new JobCancelled(_runId!, checkpoint));
     }
 
     private void Fail(Exception e, string note = "")
@@ -159,5 +260,14 @@ public sealed class JobSupervisor : ReceiveActor
     private sealed record BeginRun
     {
         public static BeginRun Instance { get; } = new();
+    }
+
+    /// <summary>The planning task's result.</summary>
+    private sealed record RunPlanned(RunPlan Plan);
+
+    /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to a context).</summary>
+    private sealed class ForwardingProgress(Action<TrainingEvent> report) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value) => report(value);
     }
 }

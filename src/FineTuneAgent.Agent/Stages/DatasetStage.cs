@@ -30,8 +30,14 @@ public sealed class DatasetStage : ReceiveActor
         }
         var requester = _requester = Sender;
         Task.Factory.StartNew(
-                () => new DatasetPrepared(DatasetPipeline.Prepare(request.Request, request.ModelDirectory, request.Format,
-                    message => requester.Tell(new StageProgress("dataset", message)))),
+                () =>
+                {
+                    void Report(string message) => requester.Tell(new StageProgress("dataset", message));
+                    var prepared = request.Tokenizer is { } tokenizer
+                        ? DatasetPipeline.Prepare(request.Request, tokenizer, request.Format, DatasetPipeline.TokenizerFiles(request.ModelDirectory), Report)
+                        : DatasetPipeline.Prepare(request.Request, request.ModelDirectory, request.Format, Report);
+                    return new DatasetPrepared(prepared);
+                },
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self);
     }

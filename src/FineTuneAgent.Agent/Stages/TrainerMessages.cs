@@ -1,15 +1,14 @@
+using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Training;
 
 namespace FineTuneAgent.Agent.Stages;
 
 /// <summary>
-/// TrainerStage: train <see cref="Request"/>, from its start (<see cref="Checkpoint"/> null) or continuing
-/// from a checkpoint (with the request's options, e.g. a supervisor's halved micro-batch).
+/// TrainerStage: train <see cref="Plan"/>'s run on the prepared <see cref="Data"/> (its base already quantized
+/// into the cache when the plan quantizes), from the start (<see cref="Checkpoint"/> null) or continuing from a
+/// checkpoint with the plan's request as given (e.g. a supervisor's halved micro-batch).
 /// </summary>
-public sealed record StartTraining(TrainRequest Request, string? Checkpoint = null);
-
-/// <summary>TrainerStage: continue a run by id, checkpoint folder or output folder (<see cref="TrainingJob.Resume"/>).</summary>
-public sealed record ResumeTraining(string RunOrDirectory);
+public sealed record StartTraining(RunPlan Plan, PreparedDataset Data, string? Checkpoint = null);
 
 /// <summary>A training event of run <see cref="RunId"/>, told to whoever asked for the training.</summary>
 public sealed record TrainingProgress(string RunId, TrainingEvent Event);

@@ -4,7 +4,7 @@ using FineTuneAgent.Core.Training;
 namespace FineTuneAgent.Agent.Stages;
 
 /// <summary>
-/// The trainer stage: runs a <see cref="TrainingJob"/> (new run or resume) on its own long-running task,
+/// The trainer stage: runs <see cref="TrainingJob.Train"/> (new run or resume) on its own long-running task,
 /// tells the requester every <see cref="TrainingEvent"/> as <see cref="TrainingProgress"/>, and answers
 /// <see cref="TrainingFinished"/> or <see cref="Status.Failure"/> with the exception
 /// (<see cref="TrainingOutOfMemoryException"/>, <see cref="TrainingDivergedException"/>,
@@ -20,10 +20,7 @@ public sealed class TrainerStage : ReceiveActor
     public TrainerStage(TrainingJob job)
     {
         _job = job;
-        Receive<StartTraining>(start => Start(start.Request.RunId, (progress, token) => start.Checkpoint is null
-            ? _job.Run(start.Request, progress, token)
-            : _job.ResumeFrom(start.Request, start.Checkpoint, progress, token)));
-        Receive<ResumeTraining>(resume => Start(resume.RunOrDirectory, (progress, token) => _job.Resume(resume.RunOrDirectory, progress, token)));
+        Receive<StartTraining>(start => Start(start.Plan.Request.RunId, (progress, token) => _job.Train(start.Plan, start.Data, start.Checkpoint, progress, token)));
         Receive<CancelTraining>(_ => _cancel?.Cancel());
         Receive<TrainingFinished>(done => Finish(done));
         Receive<Status.Failure>(failure => Finish(failure));

@@ -13,8 +13,8 @@ namespace FineTuneAgent.Console.Commands;
 /// `fta train`: fine-tunes a model on a dataset and records the run. With no arguments: the built-in tiny
 /// Qwen3 (random weights, seed 0) on the bundled sample datasets (full fine-tuning: see the note where
 /// the method is chosen), in under a minute on a 2-core CPU. The run goes through an in-process actor
-/// system (AgentRoot → JobSupervisor → TrainerStage), so an out-of-memory is retried from the last
-/// checkpoint with a smaller micro-batch as the agent would.
+/// system (AgentRoot → JobSupervisor → DatasetStage, QuantizerStage for QLoRA, TrainerStage), so an
+/// out-of-memory is retried from the last checkpoint with a smaller micro-batch as the agent would.
 /// </summary>
 public static class TrainCommand
 {
@@ -140,9 +140,9 @@ public static class TrainCommand
                     ExportCommand.AfterRun(store, plugins, summary.RunId, exports, exportAs, ggufQuant, parse.GetValue(json));
                 return 0;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException cancelled)
             {
-                System.Console.Error.WriteLine("fta: training cancelled; a checkpoint was saved. Continue with: fta train --resume <run id> (see the run id above)");
+                System.Console.Error.WriteLine($"fta: {cancelled.Message}");
                 return 130;
             }
             finally
@@ -154,7 +154,7 @@ public static class TrainCommand
     }
 
     /// <summary>
-    /// Runs one job through AgentRoot → JobSupervisor → TrainerStage: events to <paramref name="progress"/>
+    /// Runs one job through AgentRoot → JobSupervisor → its stages (dataset, quantizer, trainer): events to <paramref name="progress"/>
     /// (one at a time, in order), the summary back; a failure rethrows its exception (so a bad option still
     /// exits 1 naming the field) and a cancel throws OperationCanceledException (exit 130).
     /// </summary>
@@ -167,8 +167,10 @@ public static class TrainCommand
         {
             case JobCompleted completed:
                 return completed.Summary;
-            case JobCancelled:
-                throw new OperationCanceledException("training cancelled");
+            case JobCancelled { Checkpoint: { } checkpoint } cancelled:
+                throw new OperationCanceledException($"training cancelled; {checkpoint} was saved. Continue with: fta train --resume {cancelled.RunId}");
+            case JobCancelled cancelled:
+                throw new OperationCanceledException($"run {cancelled.RunId} cancelled before its first checkpoint; nothing to resume");
             case JobFailed failed:
                 ExceptionDispatchInfo.Capture(failed.Cause).Throw();
                 throw failed.Cause;

@@ -10,6 +10,24 @@ public sealed record QuantizationScheme(string Type, int BlockSize = 64, bool Do
     /// <summary>A short stable name, part of the cache key: "nf4-b64-dq", "nf4-b64", "int8".</summary>
     public string Key => Type == "nf4" ? $"nf4-b{BlockSize}{(DoubleQuant ? "-dq" : "")}" : Type;
 
+    /// <summary>
+    /// The base storage a method's settings ask for: their <c>quant_type</c> (with <c>blocksize</c> and
+    /// <c>double_quant</c> for nf4), as QLoRA's settings write them; null when the settings quantize nothing.
+    /// Read from the settings' JSON because the settings type belongs to the method's plugin.
+    /// </summary>
+    public static QuantizationScheme? FromMethodSettings(System.Text.Json.Nodes.JsonObject settings)
+    {
+        if (settings["quant_type"] is not System.Text.Json.Nodes.JsonValue type)
+            return null;
+        var scheme = type.GetValue<string>() switch
+        {
+            "int8" => Int8,
+            var t => new QuantizationScheme(t, settings["blocksize"]?.GetValue<int>() ?? Nf4.BlockSize, settings["double_quant"]?.GetValue<bool>() ?? Nf4.DoubleQuant),
+        };
+        scheme.Validate();
+        return scheme;
+    }
+
     public void Validate()
     {
         if (Type is not ("nf4" or "int8"))

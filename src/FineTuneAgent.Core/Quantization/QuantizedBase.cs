@@ -12,6 +12,12 @@ namespace FineTuneAgent.Core.Quantization;
 public sealed record QuantizedBaseResult(CausalLM Model, bool FromCache, string? CacheFile, string? CacheProblem);
 
 /// <summary>
+/// A checkpoint's projections quantized on disk (<see cref="QuantizedBase.EnsureCached"/>): the cache file, its
+/// scheme, how many projections, whether it was already there, and why a damaged one was rebuilt.
+/// </summary>
+public sealed record QuantizedBaseCache(string CacheFile, QuantizationScheme Scheme, int Tensors, bool FromCache, string? CacheProblem);
+
+/// <summary>
 /// Loads a checkpoint for QLoRA with every decoder projection quantized as it is read, one
 /// tensor at a time: the model is built without initialising (so the full-precision projection
 /// weights are never written, and their memory never touched), each projection's weight is read,
@@ -28,26 +34,16 @@ public static class QuantizedBase
         IProgress<QuantizationProgress>? progress = null)
     {
         scheme.Validate();
-        var config = ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
-        var dtype = computeDtype ?? Checkpoint.DTypeOf(config.TorchDtype);
-        CausalLM model;
-        using (nn.init.no_init())
-            model = new CausalLM(config, dtype, initialize: false);
+        var (model, dtype) = Skeleton(modelDir, computeDtype);
         try
         {
             var slots = ProjectionSlot.Of(model);
-            string? cacheFile = null;
-            if (cacheDir is not null)
-            {
-                Directory.CreateDirectory(cacheDir);
-                var digest = CheckpointDigest.Compute(modelDir, Path.Combine(cacheDir, "digests.json"));
-                cacheFile = Path.Combine(cacheDir, $"qbase-{digest[..32]}-{scheme.Key}-{Checkpoint.NameOf(dtype)}.safetensors");
-            }
+            var cacheFile = cacheDir is null ? null : CacheFileFor(modelDir, cacheDir, scheme, dtype);
             string? problem = null;
-            var fromCache = cacheFile is not null && File.Exists(cacheFile) && TryLoadCache(slots, cacheFile, scheme, dtype, progress, out problem);
+            var fromCache = cacheFile is not null && File.Exists(cacheFile) && TryLoadCache(slots, cacheFile, scheme, dtype, progress, default, out problem);
             using var reader = Checkpoint.OpenWeights(modelDir);
             if (!fromCache)
-                QuantizeFromCheckpoint(slots, reader, modelDir, scheme, dtype, progress);
+                QuantizeFromCheckpoint(slots, reader, modelDir, scheme, dtype, progress, default);
             LoadTheRest(model, slots, reader, modelDir);
             if (!fromCache && cacheFile is not null)
                 WriteCache(slots, cacheFile, scheme, dtype);
@@ -60,17 +56,62 @@ public static class QuantizedBase
         }
     }
 
+    /// <summary>
+    /// Makes sure <paramref name="cacheDir"/> holds this checkpoint's projections quantized under
+    /// <paramref name="scheme"/>, for a later <see cref="Load"/> with the same folder to read back: an existing
+    /// cache file is read and checked, tensor by tensor (a damaged one is reported and rebuilt); otherwise the
+    /// projections are quantized one at a time and the file is written. Only the projections are read (the
+    /// embeddings, norms and LM head are left for the load), and nothing stays in memory afterwards. This is
+    /// the quantizer stage's work; cancelling stops between tensors, before anything is written.
+    /// </summary>
+    public static QuantizedBaseCache EnsureCached(string modelDir, QuantizationScheme scheme, string cacheDir, ScalarType? computeDtype = null,
+        IProgress<QuantizationProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        scheme.Validate();
+        var (model, dtype) = Skeleton(modelDir, computeDtype);
+        using (model)
+        {
+            var slots = ProjectionSlot.Of(model);
+            var cacheFile = CacheFileFor(modelDir, cacheDir, scheme, dtype);
+            string? problem = null;
+            if (File.Exists(cacheFile) && TryLoadCache(slots, cacheFile, scheme, dtype, progress, cancellation, out problem))
+                return new QuantizedBaseCache(cacheFile, scheme, slots.Count, FromCache: true, null);
+            using (var reader = Checkpoint.OpenWeights(modelDir))
+                QuantizeFromCheckpoint(slots, reader, modelDir, scheme, dtype, progress, cancellation);
+            WriteCache(slots, cacheFile, scheme, dtype);
+            return new QuantizedBaseCache(cacheFile, scheme, slots.Count, FromCache: false, problem);
+        }
+    }
+
+    /// <summary>The model of the checkpoint's config in the compute dtype, its storage allocated but never written (so never resident).</summary>
+    private static (CausalLM Model, ScalarType Dtype) Skeleton(string modelDir, ScalarType? computeDtype)
+    {
+        var config = ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
+        var dtype = computeDtype ?? Checkpoint.DTypeOf(config.TorchDtype);
+        using (nn.init.no_init())
+            return (new CausalLM(config, dtype, initialize: false), dtype);
+    }
+
+    /// <summary>The cache file for this checkpoint's content (digest), scheme and compute dtype.</summary>
+    private static string CacheFileFor(string modelDir, string cacheDir, QuantizationScheme scheme, ScalarType dtype)
+    {
+        Directory.CreateDirectory(cacheDir);
+        var digest = CheckpointDigest.Compute(modelDir, Path.Combine(cacheDir, "digests.json"));
+        return Path.Combine(cacheDir, $"qbase-{digest[..32]}-{scheme.Key}-{Checkpoint.NameOf(dtype)}.safetensors");
+    }
+
     private static nn.Module<Tensor, Tensor> Quantize(Tensor weight, Tensor? bias, QuantizationScheme scheme, ScalarType dtype) =>
         scheme.Type == "nf4"
             ? new Nf4Linear(weight, bias, scheme.BlockSize, scheme.DoubleQuant, dtype)
             : new Int8Linear(weight, bias, dtype);
 
     private static void QuantizeFromCheckpoint(IReadOnlyList<ProjectionSlot> slots, ISafetensorsReader reader, string modelDir, QuantizationScheme scheme, ScalarType dtype,
-        IProgress<QuantizationProgress>? progress)
+        IProgress<QuantizationProgress>? progress, CancellationToken cancellation)
     {
         using var _ = no_grad();
         for (var i = 0; i < slots.Count; i++)
         {
+            cancellation.ThrowIfCancellationRequested();
             var slot = slots[i];
             var linear = (FineTuneAgent.Torch.Modules.Linear)slot.Module;
             var name = slot.Name + ".weight";
@@ -130,7 +171,7 @@ public static class QuantizedBase
 
     /// <summary>Reads every projection from the cache, or none: any problem leaves the model untouched and is reported.</summary>
     private static bool TryLoadCache(IReadOnlyList<ProjectionSlot> slots, string cacheFile, QuantizationScheme scheme, ScalarType dtype,
-        IProgress<QuantizationProgress>? progress, out string? problem)
+        IProgress<QuantizationProgress>? progress, CancellationToken cancellation, out string? problem)
     {
         var built = new List<nn.Module<Tensor, Tensor>>();
         try
@@ -142,6 +183,7 @@ public static class QuantizedBase
                 throw new InvalidDataException("not a quantized-base cache of this format, version and scheme");
             foreach (var slot in slots)
             {
+                cancellation.ThrowIfCancellationRequested();
                 var linear = (FineTuneAgent.Torch.Modules.Linear)slot.Module;
                 var bias = linear.bias is null ? null : reader.Load(slot.Name + ".bias");
                 if (scheme.Type == "nf4")
@@ -157,6 +199,12 @@ public static class QuantizedBase
                 }
                 bias?.Dispose();
             }
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var m in built)
+                m.Dispose();
+            throw;
         }
         catch (Exception e) when (e is SafetensorsException or InvalidDataException or KeyNotFoundException or ArgumentException or IOException)
         {

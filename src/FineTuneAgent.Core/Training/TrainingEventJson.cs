@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace FineTuneAgent.Core.Training;
@@ -51,6 +52,44 @@ public static class TrainingEventJson
             ["reason"] = r.Reason,
         },
         JobMessage m => new JsonObject { ["event"] = "message", ["text"] = m.Text },
+        StageStarted st => new JsonObject { ["event"] = "stage", ["stage"] = st.Stage },
+        StageProgressed sp => new JsonObject { ["event"] = "stage_progress", ["stage"] = sp.Stage, ["message"] = sp.Message, ["done"] = sp.Done, ["total"] = sp.Total },
+        DatasetReady d => Dataset(d),
+        QuantizedBaseReady q => new JsonObject
+        {
+            ["event"] = "quantized_base",
+            ["scheme"] = q.Scheme,
+            ["tensors"] = q.Tensors,
+            ["from_cache"] = q.FromCache,
+            ["cache_file"] = q.CacheFile,
+            ["cache_problem"] = q.CacheProblem,
+        },
         _ => throw new ArgumentException($"unknown training event {e.GetType().Name}", nameof(e)),
+    };
+
+    /// <summary>Per file: rows read, bad, dropped by reason (snake_case, with where the first were), truncated, kept and used; then the split.</summary>
+    private static JsonObject Dataset(DatasetReady d) => new()
+    {
+        ["event"] = "dataset",
+        ["sources"] = new JsonArray(d.Summary.Sources.Select(s => (JsonNode)new JsonObject
+        {
+            ["name"] = s.Name,
+            ["file"] = s.File,
+            ["rows"] = s.Rows,
+            ["bad_rows"] = s.BadRows,
+            ["dropped"] = new JsonObject(s.Dropped.Select(x => KeyValuePair.Create(JsonNamingPolicy.SnakeCaseLower.ConvertName(x.Reason.ToString()),
+                (JsonNode?)new JsonObject { ["count"] = x.Count, ["first_at"] = new JsonArray(x.FirstAt.Select(a => (JsonNode?)a).ToArray()) }))),
+            ["truncated"] = s.Truncated,
+            ["kept"] = s.Kept,
+            ["used"] = s.Used,
+        }).ToArray()),
+        ["train_examples"] = d.Summary.TrainExamples,
+        ["validation_examples"] = d.Summary.ValidationExamples,
+        ["train_rows"] = d.Summary.TrainSequences,
+        ["validation_rows"] = d.Summary.ValidationSequences,
+        ["train_tokens"] = d.Summary.TrainTokens,
+        ["train_loss_tokens"] = d.Summary.TrainLossTokens,
+        ["cache"] = d.Cache.ToString().ToLowerInvariant(),
+        ["warnings"] = new JsonArray(d.Summary.Warnings.Select(w => (JsonNode?)w).ToArray()),
     };
 }

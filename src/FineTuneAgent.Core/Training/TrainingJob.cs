@@ -3,6 +3,9 @@ using FineTuneAgent.Abstractions.Methods;
 using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Models;
 using FineTuneAgent.Core.Plugins;
+using FineTuneAgent.Core.Quantization;
+using FineTuneAgent.Abstractions.Templates;
+using FineTuneAgent.Modeling.Layers;
 using FineTuneAgent.Modeling.Chat;
 using FineTuneAgent.Modeling.Checkpoints;
 using FineTuneAgent.Modeling.Config;
@@ -12,21 +15,42 @@ using static FineTuneAgent.Torch.torch;
 namespace FineTuneAgent.Core.Training;
 
 /// <summary>
-/// One run from a <see cref="TrainRequest"/> to a trained output folder, recorded in a <see cref="RunStore"/>:
-/// resolve the model (the built-in tiny Qwen3 when none is given), lease the template and method plugins,
-/// prepare the data, adapt (or load a checkpoint's adapter to resume), train, and record status, metrics
-/// and checkpoints. The actor wiring (TrainerStage under a JobSupervisor) calls this.
+/// The steps of one run from a <see cref="TrainRequest"/> to a trained output folder, recorded in a
+/// <see cref="RunStore"/>, each callable on its own so that the job supervisor can run them as stages:
+/// <list type="number">
+/// <item><see cref="Plan"/>: open the run record, resolve the model (writing the built-in tiny Qwen3 when none is
+/// given), lease the template and method plugins, parse the method settings, load the tokenizer, and say what the
+/// dataset and quantizer stages must do (<see cref="RunPlan"/>).</item>
+/// <item>Prepare the data: <see cref="DatasetPipeline.Prepare(DatasetRequest, ITokenizer, IChatFormat, IReadOnlyList{string}, Action{string})"/>
+/// with the plan's <see cref="RunPlan.Dataset"/> (the dataset stage).</item>
+/// <item>Quantize the base (QLoRA only): <see cref="QuantizedBase.EnsureCached"/> with the plan's
+/// <see cref="RunPlan.Quantization"/> into <see cref="QuantizedBaseCacheDirectory"/> (the quantizer stage).</item>
+/// <item><see cref="Train"/>: load the base (already quantized, from that cache), adapt it (or load a checkpoint's
+/// adapter to resume), train on the prepared rows, and record metrics, checkpoints and the summary.</item>
+/// </list>
 /// </summary>
 public sealed class TrainingJob(RunStore store, PluginHost plugins, string? tokenizersFolder = null)
 {
+    public const string BuiltInFamily = "qwen3";
+    public const string BuiltInSize = "tiny";
+
+    /// <summary>
+    /// The dtype models are built, trained and quantized from: float32 (bf16 autocast is an option of the
+    /// trainer). Part of the quantized-base cache key, so the quantizer and the trainer must agree on it.
+    /// </summary>
+    public const ScalarType ComputeDtype = ScalarType.Float32;
+
     /// <summary>Where this job records its runs.</summary>
     public RunStore Store => store;
 
+    /// <summary>Tokenized datasets, by a hash of data, tokenizer and options (<see cref="DatasetCacheKey"/>).</summary>
+    public string DatasetCacheDirectory => Path.Combine(store.Folder, "cache", "datasets");
+
+    /// <summary>Quantized bases, by checkpoint digest, scheme and compute dtype.</summary>
+    public string QuantizedBaseCacheDirectory => Path.Combine(store.Folder, "cache", "quantized-bases");
+
     /// <summary>Test hook: sees every <see cref="Trainer"/> and its cancellation token before it trains (to inject an out-of-memory or a NaN).</summary>
     internal Action<Trainer, CancellationToken>? ConfigureTrainer { get; init; }
-
-    public const string BuiltInFamily = "qwen3";
-    public const string BuiltInSize = "tiny";
 
     /// <summary>The method a name stands for; "auto" picks LoRA until the recommender lands, and says so.</summary>
     public static (string Method, string? Note) ResolveMethod(string requested) => requested switch
@@ -35,31 +59,9 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         _ => (requested, null),
     };
 
-    /// <summary>Trains a new run.</summary>
-    public TrainingSummary Run(TrainRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default) =>
-        Execute(request, checkpoint: null, progress, cancellation);
-
     /// <summary>
-    /// Continues a run from its last checkpoint: <paramref name="runOrDirectory"/> is a run id in the store,
+    /// What a resume continues: the run's request and its last complete checkpoint, for a run id in the store,
     /// a checkpoint folder, or an output folder holding checkpoints.
-    /// </summary>
-    public TrainingSummary Resume(string runOrDirectory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
-    {
-        var (request, checkpoint) = ResolveResume(runOrDirectory);
-        return Execute(request, checkpoint, progress, cancellation);
-    }
-
-    /// <summary>
-    /// Continues <paramref name="request"/>'s run from <paramref name="checkpoint"/> with the request as given
-    /// (a supervisor's retry after an out-of-memory passes the halved micro-batch here; the effective batch
-    /// must stay the checkpoint's). The run record's configuration becomes this request.
-    /// </summary>
-    public TrainingSummary ResumeFrom(TrainRequest request, string checkpoint, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default) =>
-        Execute(request, checkpoint, progress, cancellation);
-
-    /// <summary>
-    /// What <see cref="Resume"/> would continue: the run's request and its last complete checkpoint, for a
-    /// run id in the store, a checkpoint folder, or an output folder holding checkpoints.
     /// </summary>
     public (TrainRequest Request, string Checkpoint) ResolveResume(string runOrDirectory)
     {
@@ -85,70 +87,121 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         return (request, checkpoint);
     }
 
-    private TrainingSummary Execute(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress, CancellationToken cancellation)
+    /// <summary>
+    /// Step 1: records the run as running (a new record, or the resumed run's), resolves everything the stages
+    /// need and reports what it did as <see cref="JobMessage"/>s. Seconds at most (the built-in model is written
+    /// once); the caller owns the plan and disposes it when the run ends.
+    /// </summary>
+    public RunPlan Plan(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null)
     {
-        var clock = Stopwatch.StartNew();
-        CpuAllocator.RetainFreedMemory();
-        var record = store.Exists(request.RunId)
-            ? store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null, Config = request.ToJson() })
-            : store.Create(request.RunId, request.ToJson(), Path.GetFullPath(request.OutputDirectory));
-        if (checkpoint is not null)
-            store.TruncateMetricsAfter(record.Id, TrainerState.Read(checkpoint).GlobalStep);
-        var sink = new RecordingProgress(store, record.Id, progress);
-        void Say(string text) => sink.Report(new JobMessage(text));
+        if (store.Exists(request.RunId))
+            store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null, Config = request.ToJson() });
+        else
+            store.Create(request.RunId, request.ToJson(), Path.GetFullPath(request.OutputDirectory));
+        void Say(string text) => progress?.Report(new JobMessage(text));
+        if (request.MethodNote is { } note)
+            Say(note);
+        Say(checkpoint is null ? $"run {request.RunId}" : $"run {request.RunId}: resuming from {checkpoint}");
+        var modelDir = request.ModelDirectory ?? EnsureBuiltInModel(request.BuiltInSeed, Say);
+        var config = ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
+        var templateLease = request.Template is { } name ? plugins.AcquireTemplate(name) : plugins.AcquireTemplateFor(config.ModelType);
+        PluginLease<IFineTuneMethod>? methodLease = null;
         try
         {
-            if (request.MethodNote is { } note)
-                Say(note);
-            Say(checkpoint is null ? $"run {record.Id}" : $"run {record.Id}: resuming from {checkpoint}");
-            var modelDir = request.ModelDirectory ?? EnsureBuiltInModel(request.BuiltInSeed, Say);
-            var config = ModelConfigReader.Load(Path.Combine(modelDir, Checkpoint.ConfigFileName));
-            using var templateLease = request.Template is { } name ? plugins.AcquireTemplate(name) : plugins.AcquireTemplateFor(config.ModelType);
-            using var methodLease = plugins.AcquireMethod(request.Method);
-            var template = templateLease.Instance;
+            methodLease = plugins.AcquireMethod(request.Method);
             var method = methodLease.Instance;
-            var format = ChatFormats.Get(template.ChatFormatFor(config));
-            var tokenizer = Tokenizer.FromDirectory(modelDir);
+            var settings = method.ParseSettings(request.MethodSettings);
             var options = request.Options.ResolvedFor(method.Name);
-
-            var data = DatasetPipeline.Prepare(DatasetRequestFor(request, options), tokenizer, format, DatasetPipeline.TokenizerFiles(modelDir), Say);
-            Say($"data: {data.Train.Count} training rows ({data.Summary.TrainTokens:N0} tokens), {data.Validation.Count} validation rows; chat format {format.Name}");
-
-            manual_seed(options.Seed);
-            using var model = template.BuildModel(config, ScalarType.Float32, initialize: false);
-            Checkpoint.LoadWeights(model, modelDir);
-            var adapted = checkpoint is null
-                ? method.Adapt(model, template, method.ParseSettings(request.MethodSettings))
-                : method.Load(model, template, checkpoint);
-            var trainable = adapted.TrainableParameters.Sum(p => p.Parameter.numel());
-            Say($"model: {template.Name} from {modelDir}, {config.ParameterCount():N0} parameters; {method.Name} trains {trainable:N0}; learning_rate {options.LearningRate:G3}");
-
-            var trainer = new Trainer(adapted, options, data.Train, data.Validation, request.OutputDirectory, new AdapterSaveOptions(modelDir), tokenizer.PadTokenId ?? config.PadTokenId ?? 0)
+            return new RunPlan(templateLease, methodLease)
             {
-                CheckpointFiles = new Dictionary<string, string> { [TrainRequest.FileName] = request.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) },
+                Request = request,
+                ModelDirectory = modelDir,
+                Config = config,
+                Settings = settings,
+                Format = ChatFormats.Get(templateLease.Instance.ChatFormatFor(config)),
+                Tokenizer = Tokenizer.FromDirectory(modelDir),
+                Dataset = DatasetRequestFor(request, options) with { CacheDirectory = DatasetCacheDirectory },
+                Quantization = QuantizationScheme.FromMethodSettings(settings.ToJson()),
+                QuantizedBaseCacheDirectory = QuantizedBaseCacheDirectory,
             };
-            ConfigureTrainer?.Invoke(trainer, cancellation);
-            var result = trainer.Train(sink, checkpoint, cancellation);
-
-            var metrics = store.Metrics(record.Id);
-            var trainLosses = metrics.Where(m => (string?)m["event"] == "step").Select(m => (double)m["loss"]!).ToList();
-            var evalLosses = metrics.Where(m => (string?)m["event"] == "eval").Select(m => (double)m["eval_loss"]!).ToList();
-            var summary = new TrainingSummary(record.Id, method.Name, request.MethodNote, result.Steps, result.TotalSteps,
-                trainLosses.Count > 0 ? trainLosses[0] : null, trainLosses.Count > 0 ? trainLosses[^1] : null,
-                evalLosses.Count > 0 ? evalLosses[0] : null, evalLosses.Count > 0 ? evalLosses[^1] : null,
-                result.BestValidationLoss, result.StoppedEarly, data.Train.Count, data.Validation.Count,
-                result.OutputDirectory, result.LastCheckpoint, clock.Elapsed);
-            store.Save(store.Get(record.Id) with { Status = RunStatus.Completed, Summary = summary.ToJson() });
-            return summary;
         }
-        catch (OperationCanceledException)
+        catch
         {
-            store.Save(store.Get(record.Id) with { Status = RunStatus.Cancelled, Error = "cancelled" });
+            methodLease?.Dispose();
+            templateLease.Dispose();
             throw;
         }
-        catch (Exception e)
+    }
+
+    /// <summary>
+    /// Step 4: trains the plan's run on <paramref name="data"/>, from the start or from <paramref name="checkpoint"/>
+    /// (with the plan's request as given: a supervisor's retry after an out-of-memory passes the halved
+    /// micro-batch; the effective batch must stay the checkpoint's). The base comes from the quantized-base cache
+    /// when the plan quantizes it (the quantizer stage filled it). Events go to <paramref name="progress"/> and the
+    /// run's metrics; the completed run's summary goes into run.json. A failure or cancel is thrown for the
+    /// caller to record.
+    /// </summary>
+    public TrainingSummary Train(RunPlan plan, PreparedDataset data, string? checkpoint, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
+    {
+        CpuAllocator.RetainFreedMemory();
+        var request = plan.Request;
+        var id = request.RunId;
+        if (checkpoint is not null)
+            store.TruncateMetricsAfter(id, TrainerState.Read(checkpoint).GlobalStep);
+        var sink = new RunRecorder(store, id, progress);
+        void Say(string text) => sink.Report(new JobMessage(text));
+
+        var options = plan.Options;
+        var (template, method, config, modelDir) = (plan.Template, plan.Method, plan.Config, plan.ModelDirectory);
+        manual_seed(options.Seed);
+        using var model = LoadBase(plan, Say);
+        var adapted = checkpoint is null ? method.Adapt(model, template, plan.Settings) : method.Load(model, template, checkpoint);
+        var trainable = adapted.TrainableParameters.Sum(p => p.Parameter.numel());
+        Say($"model: {template.Name} from {modelDir}, {config.ParameterCount():N0} parameters; {method.Name} trains {trainable:N0}; learning_rate {options.LearningRate:G3}");
+
+        var trainer = new Trainer(adapted, options, data.Train, data.Validation, request.OutputDirectory, new AdapterSaveOptions(modelDir), plan.Tokenizer.PadTokenId ?? config.PadTokenId ?? 0)
         {
-            store.Save(store.Get(record.Id) with { Status = RunStatus.Failed, Error = $"{e.GetType().Name}: {e.Message}" });
+            CheckpointFiles = new Dictionary<string, string> { [TrainRequest.FileName] = request.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) },
+        };
+        ConfigureTrainer?.Invoke(trainer, cancellation);
+        var result = trainer.Train(sink, checkpoint, cancellation);
+
+        var metrics = store.Metrics(id);
+        var trainLosses = metrics.Where(m => (string?)m["event"] == "step").Select(m => (double)m["loss"]!).ToList();
+        var evalLosses = metrics.Where(m => (string?)m["event"] == "eval").Select(m => (double)m["eval_loss"]!).ToList();
+        var summary = new TrainingSummary(id, method.Name, request.MethodNote, result.Steps, result.TotalSteps,
+            trainLosses.Count > 0 ? trainLosses[0] : null, trainLosses.Count > 0 ? trainLosses[^1] : null,
+            evalLosses.Count > 0 ? evalLosses[0] : null, evalLosses.Count > 0 ? evalLosses[^1] : null,
+            result.BestValidationLoss, result.StoppedEarly, data.Train.Count, data.Validation.Count,
+            result.OutputDirectory, result.LastCheckpoint, Stopwatch.GetElapsedTime(plan.StartedAt));
+        store.Save(store.Get(id) with { Status = RunStatus.Completed, Summary = summary.ToJson() });
+        return summary;
+    }
+
+    /// <summary>
+    /// The base model in <see cref="ComputeDtype"/>: with its projections read already quantized from the
+    /// quantized-base cache when the plan quantizes (should the cache have lost them, they are quantized again,
+    /// and that is said), else the checkpoint's weights as they are.
+    /// </summary>
+    private static CausalLM LoadBase(RunPlan plan, Action<string> say)
+    {
+        if (plan.Quantization is { } scheme)
+        {
+            var loaded = QuantizedBase.Load(plan.ModelDirectory, scheme, ComputeDtype, plan.QuantizedBaseCacheDirectory);
+            say(loaded.FromCache
+                ? $"model: base projections read quantized ({scheme.Key}) from {loaded.CacheFile}"
+                : $"model: the quantized base was not in the cache{(loaded.CacheProblem is { } problem ? $" ({problem})" : "")}; quantized it again");
+            return loaded.Model;
+        }
+        var model = plan.Template.BuildModel(plan.Config, ComputeDtype, initialize: false);
+        try
+        {
+            Checkpoint.LoadWeights(model, plan.ModelDirectory);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
             throw;
         }
     }
@@ -188,21 +241,5 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
             Packing = options.Packing,
             Seed = options.Seed,
         };
-    }
-
-    /// <summary>Forwards events and records them: every event as a metrics line, checkpoints in run.json.</summary>
-    private sealed class RecordingProgress(RunStore store, string id, IProgress<TrainingEvent>? next) : IProgress<TrainingEvent>
-    {
-        public void Report(TrainingEvent value)
-        {
-            if (value is not JobMessage)
-                store.AppendMetric(id, TrainingEventJson.Write(value));
-            if (value is CheckpointSaved saved)
-            {
-                var record = store.Get(id);
-                store.Save(record with { Checkpoints = record.Checkpoints.Where(c => c != saved.Path).Append(saved.Path).ToList() });
-            }
-            next?.Report(value);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Models;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Core.Tests.Datasets;
@@ -28,7 +29,11 @@ public sealed class TinyEvaluationSetup : IDisposable
             OutputDirectory = AdapterDirectory,
             Options = new TrainingOptions { LearningRate = 1e-2, MaxSteps = 12, PerDeviceTrainBatchSize = 4, WarmupRatio = 0, SaveSteps = 1000, LrSchedulerType = "constant" },
         };
-        RunId = new TrainingJob(Store, Plugins, tokenizers).Run(request).RunId;
+        // What the job supervisor does, stage by stage, on this thread: plan, prepare the data, train (LoRA: no quantizer).
+        var job = new TrainingJob(Store, Plugins, tokenizers);
+        using var plan = job.Plan(request, checkpoint: null);
+        var data = DatasetPipeline.Prepare(plan.Dataset, plan.Tokenizer, plan.Format, DatasetPipeline.TokenizerFiles(plan.ModelDirectory), null);
+        RunId = job.Train(plan, data, checkpoint: null).RunId;
     }
 
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"fta-eval-{Guid.NewGuid():N}");

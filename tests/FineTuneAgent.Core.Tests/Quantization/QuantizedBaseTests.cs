@@ -140,6 +140,77 @@ public sealed class QuantizedBaseTests : IDisposable
     }
 
     [Fact]
+    public void EnsureCached_QuantizesIntoTheCache_ThatALaterLoadReads_AndFindsItTheSecondTime()
+    {
+        using var reference = QuantizedBase.Load(Base, QuantizationScheme.Nf4).Model;
+        using var expected = AdaptedLogits(reference, "{\"r\": 2}");
+
+        var progress = new List<QuantizationProgress>();
+        var made = QuantizedBase.EnsureCached(Base, QuantizationScheme.Nf4, Cache, progress: new SyncProgress<QuantizationProgress>(progress.Add));
+        Assert.False(made.FromCache);
+        Assert.Equal(14, made.Tensors);
+        Assert.True(File.Exists(made.CacheFile));
+        Assert.Equal(Enumerable.Range(1, 14), progress.Select(p => p.Done));
+        Assert.All(progress, p => Assert.False(p.FromCache));
+
+        var loaded = QuantizedBase.Load(Base, QuantizationScheme.Nf4, cacheDir: Cache);
+        using (loaded.Model)
+        {
+            Assert.True(loaded.FromCache);
+            Assert.Equal(made.CacheFile, loaded.CacheFile);
+            using var fromCache = AdaptedLogits(loaded.Model, "{\"r\": 2}");
+            Assert.True(fromCache.equal(expected));
+        }
+
+        progress.Clear();
+        var found = QuantizedBase.EnsureCached(Base, QuantizationScheme.Nf4, Cache, progress: new SyncProgress<QuantizationProgress>(progress.Add));
+        Assert.True(found.FromCache);
+        Assert.Equal(made.CacheFile, found.CacheFile);
+        Assert.Equal(14, progress.Count);
+        Assert.All(progress, p => Assert.True(p.FromCache));
+    }
+
+    [Fact]
+    public void EnsureCached_Cancelled_StopsBetweenTensors_AndWritesNoCache()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new List<QuantizationProgress>();
+        var report = new SyncProgress<QuantizationProgress>(p =>
+        {
+            progress.Add(p);
+            if (p.Done == 3)
+                cancel.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => QuantizedBase.EnsureCached(Base, QuantizationScheme.Nf4, Cache, progress: report, cancellation: cancel.Token));
+        Assert.Equal(3, progress.Count);
+        Assert.Empty(Directory.GetFiles(Cache, "qbase-*"));
+    }
+
+    [Theory]
+    [InlineData("{\"r\": 8}", null)]
+    [InlineData("{\"quant_type\": \"nf4\"}", "nf4-b64-dq")]
+    [InlineData("{\"quant_type\": \"nf4\", \"blocksize\": 128, \"double_quant\": false}", "nf4-b128")]
+    [InlineData("{\"quant_type\": \"int8\"}", "int8")]
+    public void FromMethodSettings_ReadsTheQuantizationTheSettingsAskFor(string settings, string? key)
+    {
+        var scheme = QuantizationScheme.FromMethodSettings(JsonNode.Parse(settings)!.AsObject());
+        Assert.Equal(key, scheme?.Key);
+    }
+
+    [Fact]
+    public void FromMethodSettings_OfQLorasOwnSettings_IsTheStorageItsAdaptExpects()
+    {
+        var qlora = _host.Method("qlora");
+        var settings = qlora.ParseSettings(new JsonObject { ["r"] = 2, ["blocksize"] = 32 });
+        var scheme = QuantizationScheme.FromMethodSettings(settings.ToJson())!;
+        Assert.Equal("nf4-b32-dq", scheme.Key);
+        // A base loaded with that scheme is accepted by QLoRA with those settings.
+        using var model = QuantizedBase.Load(Base, scheme).Model;
+        var adapted = qlora.Adapt(model, _host.TemplateNamed("llama"), settings);
+        Assert.NotEmpty(adapted.TrainableParameters);
+    }
+
+    [Fact]
     public void AMissingProjection_IsACheckpointErrorNamingTheTensor()
     {
         var broken = Path.Combine(_dir, "broken");
