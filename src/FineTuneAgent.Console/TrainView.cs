@@ -38,6 +38,10 @@ internal abstract class TrainView
             + d.Summary.Describe().TrimEnd(),
         QuantizedBaseReady q => $"quantized base: {q.Tensors} projections {q.Scheme}, {(q.FromCache ? "read from" : "quantized into")} {q.CacheFile}"
             + (q.CacheProblem is { } problem ? $" (the cache was rebuilt: {problem})" : ""),
+        EvaluationReady v => $"evaluation on {v.Prompts} held-out prompts: loss {F(v.BaseLoss, "F4")} (base) → {(v.TunedLoss is { } t ? F(t, "F4") : "-")} (tuned)"
+            + (v.ForgettingIncrease is { } f ? $", general-text loss {(f >= 0 ? "+" : "")}{F(f, "F4")}" : "")
+            + $", ROUGE-L {F(v.BaseRougeL, "F1")} → {(v.TunedRougeL is { } r ? F(r, "F1") : "-")}; {v.File}",
+        ExportReady x => $"exported {x.Format}: {x.Path}",
         _ => e.ToString(),
     };
 

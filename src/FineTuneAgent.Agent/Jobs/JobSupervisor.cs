@@ -42,6 +42,7 @@ public sealed class JobSupervisor : ReceiveActor
     private IActorRef _current = ActorRefs.Nobody;
     private RunPlan? _plan;
     private PreparedDataset? _data;
+    private TrainingSummary? _summary;
     private string? _checkpoint;
     private string? _runId;
     private RunRecorder? _recorder;
@@ -62,7 +63,10 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<DatasetPrepared>(OnDatasetPrepared);
         Receive<BaseQuantized>(OnBaseQuantized);
         Receive<TrainingProgress>(OnProgress);
-        Receive<TrainingFinished>(done => Finish(new JobCompleted(_runId!, done.Summary)));
+        Receive<TrainingFinished>(OnTrained);
+        Receive<EvaluationPlanned>(OnEvaluationPlanned);
+        Receive<EvaluationFinished>(OnEvaluated);
+        Receive<ExportsFinished>(OnExported);
         Receive<Status.Failure>(failure => OnFailure(failure.Cause));
         Receive<CancelJob>(_ => OnCancel());
         Receive<GetRunStatus>(_ => Sender.Tell(new RunStatusReport(_runId ?? "", RunStatus.Running, _lastStep, _retries, null)));
@@ -148,6 +152,58 @@ public sealed class JobSupervisor : ReceiveActor
         StartStage("trainer", Props.Create(() => new TrainerStage(job)), new StartTraining(_plan!, _data!, _checkpoint));
     }
 
+    /// <summary>Training is done: evaluate it (when asked and rows were held out), then export (when asked), then complete.</summary>
+    private void OnTrained(TrainingFinished done)
+    {
+        _summary = done.Summary;
+        if (_cancelRequested)
+        {
+            Cancelled();
+            return;
+        }
+        // Writing the held-out rows re-reads and re-renders the data: off the mailbox too.
+        var (job, plan, summary) = (_job, _plan!, _summary);
+        _stage = "evaluator";
+        Task.Factory.StartNew(() => new EvaluationPlanned(job.EvaluationFor(plan, summary)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnEvaluationPlanned(EvaluationPlanned planned)
+    {
+        if (_cancelRequested)
+        {
+            Cancelled();
+            return;
+        }
+        if (planned.Request is { } request)
+            StartStage("evaluator", EvaluatorStage.Props(_job.Plugins, _job.Store), new StartEvaluation(request, _runId));
+        else
+            ExportOrComplete();
+    }
+
+    private void OnEvaluated(EvaluationFinished done)
+    {
+        var r = done.Result;
+        Report(new EvaluationReady(done.SavedTo ?? "", r.Base.Validation.Loss, r.Tuned?.Validation.Loss, r.ForgettingLossIncrease,
+            r.Base.Generation.Scores.RougeL, r.Tuned?.Generation.Scores.RougeL, r.Base.Generation.Scores.Samples));
+        ExportOrComplete();
+    }
+
+    private void ExportOrComplete()
+    {
+        if (_plan!.Request.Export is { } export)
+            StartStage("exporter", Props.Create(() => new ExporterStage(_job.Plugins)), new StartExport(_job.Store, _runId!, export));
+        else
+            Finish(new JobCompleted(_runId!, _summary!));
+    }
+
+    private void OnExported(ExportsFinished done)
+    {
+        foreach (var result in done.Results)
+            Report(new ExportReady(Core.Export.ExportChoices.Name(result.Format), result.OutputPath));
+        Finish(new JobCompleted(_runId!, _summary!));
+    }
+
     /// <summary>Starts (the first time: creates and watches) the stage's child actor and hands it its work.</summary>
     private void StartStage(string stage, Props props, object work)
     {
@@ -204,7 +260,8 @@ public sealed class JobSupervisor : ReceiveActor
             Retry(oom, retry);
             return;
         }
-        Fail(e, e is TrainingOutOfMemoryException { Retry: not null } ? $" (gave up after {_retries} retries)" : "");
+        Fail(e, e is TrainingOutOfMemoryException { Retry: not null } ? $" (gave up after {_retries} retries)"
+            : _summary is { } trained ? $" (in the {_stage} stage; training itself completed: its output is in {trained.OutputDirectory})" : "");
     }
 
     private void Retry(TrainingOutOfMemoryException oom, TrainingOptions retry)
@@ -261,6 +318,9 @@ public sealed class JobSupervisor : ReceiveActor
     {
         public static BeginRun Instance { get; } = new();
     }
+
+    /// <summary>The evaluation planning task's result: what to evaluate, or null for nothing.</summary>
+    private sealed record EvaluationPlanned(Core.Evaluation.EvaluationRequest? Request);
 
     /// <summary>The planning task's result.</summary>
     private sealed record RunPlanned(RunPlan Plan);

@@ -8,8 +8,8 @@ namespace FineTuneAgent.Console.Commands;
 
 /// <summary>
 /// `fta export`: a run's (or a model folder's) adapter as a PEFT folder, a merged Hugging Face
-/// checkpoint, or a GGUF file, with progress per tensor. Also the export `fta train --export` runs
-/// after training (<see cref="AfterRun"/>).
+/// checkpoint, a GGUF file or a GGUF LoRA adapter, with progress per tensor. (`fta train --export` runs the
+/// same exports in the run's exporter stage.)
 /// </summary>
 public static class ExportCommand
 {
@@ -68,19 +68,5 @@ public static class ExportCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// `fta train --export`: each format into &lt;run output&gt;/export-&lt;format&gt; once the run has finished,
-    /// shown like `fta export`.
-    /// </summary>
-    internal static void AfterRun(RunStore store, PluginHost plugins, string runId, IReadOnlyList<ExportFormat> formats, ScalarType? dtype, string quant, bool json)
-    {
-        var view = ExportView.Create(json);
-        foreach (var format in formats)
-        {
-            var result = view.Run(progress => Exporter.ExportRun(store, runId, [format], dtype, quant, plugins, Exporter.GgufWriter(plugins), progress).Single());
-            view.Finish(result);
-        }
     }
 }

@@ -64,15 +64,7 @@ public static class RecommendCommand
                 throw new ArgumentException($"--free-gb must be above 0, got {gb}");
             return (MemoryBudget.Gpu($"a GPU with {gb} GB free", (long)(gb * 1e9)), new Recommender.Request());
         }
-        var report = new HardwareProbe().Probe();
-        var gpu = report.Gpus.Where(g => g.UsableByTorch).MaxBy(g => g.FreeMemoryBytes);
-        if (gpu is not null)
-        {
-            var dtype = gpu.Bf16 ? ScalarType.BFloat16 : ScalarType.Float16;
-            return (MemoryBudget.Gpu($"GPU {gpu.Index} ({gpu.Name})", gpu.FreeMemoryBytes), new Recommender.Request { WeightDtype = dtype, ComputeDtype = dtype });
-        }
-        return (MemoryBudget.Cpu($"the CPU ({report.Cpu.Model}, {report.Cpu.LogicalCores} cores)", report.Cpu.AvailableMemoryBytes),
-            new Recommender.Request { WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, MaxMicroBatchSize = 4 });
+        return MachineBudget.Of(new HardwareProbe().Probe());
     }
 
     private static void Print(Recommendation r)

@@ -1,3 +1,5 @@
+using FineTuneAgent.Core.Recommendation;
+using FineTuneAgent.Core.Hardware;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using System.Runtime.ExceptionServices;
@@ -63,9 +65,11 @@ public static class TrainCommand
         var export = new Option<string?>("--export") { Description = "After training, export the final adapter: peft, merged, gguf, or several comma-separated, into <output>/export-<format>." };
         var exportDtype = new Option<string?>("--export-dtype") { Description = "Merged export dtype: bf16, f16 or f32 (default: the base's)." };
         var exportQuant = new Option<string?>("--export-quant") { Description = "GGUF export tensor type: f32, f16 (default), q8_0 or q4_0." };
+        var noEval = new Option<bool>("--no-eval") { Description = "Skip the evaluation after training (by default: base vs tuned on the held-out rows when --val-size holds rows out)." };
+        var evalSamples = new Option<int?>("--eval-samples") { Description = "Held-out prompts the evaluation after training generates for (default 8)." };
         var command = new Command("train", "Fine-tune a model (no arguments: the built-in tiny Qwen3 on the bundled samples).")
         {
-            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant,
+            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant, noEval, evalSamples,
         };
         command.SetAction(parse =>
         {
@@ -89,14 +93,21 @@ public static class TrainCommand
                 TrainingSummary summary;
                 if (parse.GetValue(resume) is { } from)
                 {
+                    if (exports is not null)
+                        throw new ArgumentException($"--export goes with a new run; once run {from} finishes, export it with: fta export --run {from} --format ...");
                     summary = view.Run(progress => Train(job, StartRun.Resume(from), progress, cts.Token));
                 }
                 else
                 {
                     var builtIn = parse.GetValue(model) is null;
-                    var (methodName, note) = builtIn && parse.GetValue(method) == "auto"
-                        ? ("full", "--method auto picked full for the built-in model: its weights are random, so there is nothing for an adapter to preserve, and LoRA over its frozen random 151,936-row embedding cannot fit the data (loss ~11.9 → ~11.1); full fine-tuning shows the real learning curve. Pass --method lora (or another) to choose.")
-                        : TrainingJob.ResolveMethod(parse.GetValue(method)!);
+                    JsonObject? recommendedSettings = null;
+                    bool? recommendedCheckpointing = null;
+                    var (methodName, note) = (builtIn, parse.GetValue(method)) switch
+                    {
+                        (true, "auto") => ("full", "--method auto picked full for the built-in model: its weights are random, so there is nothing for an adapter to preserve, and LoRA over its frozen random 151,936-row embedding cannot fit the data (loss ~11.9 → ~11.1); full fine-tuning shows the real learning curve. Pass --method lora (or another) to choose."),
+                        (false, "auto") => Recommend(plugins, parse.GetValue(model)!, parse.GetValue(cutoff), out recommendedSettings, out recommendedCheckpointing),
+                        (_, var named) => TrainingJob.ResolveMethod(named!),
+                    };
                     var options = builtIn ? BuiltInJobOptions : new TrainingOptions();
                     options = options with
                     {
@@ -111,13 +122,16 @@ public static class TrainCommand
                         SaveSteps = parse.GetValue(saveSteps) ?? options.SaveSteps,
                         Seed = parse.GetValue(seed) ?? options.Seed,
                         Bf16 = parse.GetValue(bf16) || options.Bf16,
-                        GradientCheckpointing = parse.GetValue(checkpointing) || options.GradientCheckpointing,
+                        GradientCheckpointing = parse.GetValue(checkpointing) || (recommendedCheckpointing ?? options.GradientCheckpointing),
                     };
                     options.Validate();
-                    JsonObject? settings = null;
+                    var settings = recommendedSettings;
                     var r = parse.GetValue(rank) ?? (builtIn && methodName is "lora" or "dora" or "qlora" ? BuiltInJobLoraRank : null);
                     if (r is { } rv)
-                        settings = new JsonObject { ["r"] = rv };
+                    {
+                        settings ??= new JsonObject();
+                        settings["r"] = rv;
+                    }
                     var id = RunStore.NewId();
                     var request = new TrainRequest
                     {
@@ -132,12 +146,12 @@ public static class TrainCommand
                         Template = parse.GetValue(template),
                         OutputDirectory = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(store.RunFolder(id), "output")),
                         Options = options,
+                        Evaluation = new EvaluateAfterTraining { Enabled = !parse.GetValue(noEval), MaxSamples = parse.GetValue(evalSamples) ?? 8 },
+                        Export = exports is null ? null : new ExportAfterTraining(exports, exportAs, ggufQuant),
                     };
                     summary = view.Run(progress => Train(job, StartRun.New(request), progress, cts.Token));
                 }
                 view.Finish(summary);
-                if (exports is not null)
-                    ExportCommand.AfterRun(store, plugins, summary.RunId, exports, exportAs, ggufQuant, parse.GetValue(json));
                 return 0;
             }
             catch (OperationCanceledException cancelled)
@@ -158,6 +172,23 @@ public static class TrainCommand
     /// (one at a time, in order), the summary back; a failure rethrows its exception (so a bad option still
     /// exits 1 naming the field) and a cancel throws OperationCanceledException (exit 130).
     /// </summary>
+    /// <summary>
+    /// --method auto for a model folder: the recommender's best-quality method that fits this machine, with its
+    /// settings and checkpointing; the note carries its reasons. Nothing fitting is an error with the numbers.
+    /// </summary>
+    private static (string Method, string? Note) Recommend(PluginHost plugins, string modelDir, int? cutoff, out JsonObject? settings, out bool? checkpointing)
+    {
+        var config = FineTuneAgent.Modeling.Config.ModelConfigReader.Load(Path.Combine(modelDir, "config.json"));
+        var (budget, request) = MachineBudget.Of(new HardwareProbe().Probe());
+        request = request with { SequenceLength = cutoff ?? new TrainingOptions().CutoffLen };
+        var recommendation = new Recommender(plugins.Method).Recommend(config, Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd('/')), budget, request);
+        if (recommendation.Chosen is not { } chosen)
+            throw new ArgumentException($"--method auto: {string.Join(" ", recommendation.Reasons)}");
+        settings = chosen.Settings.DeepClone().AsObject();
+        checkpointing = chosen.GradientCheckpointing;
+        return (chosen.Method, $"--method auto picked {chosen.Label}: {string.Join(" ", recommendation.Reasons.Skip(1).Take(1))}");
+    }
+
     internal static TrainingSummary Train(TrainingJob job, StartRun start, IProgress<TrainingEvent> progress, CancellationToken cancellation)
     {
         using var system = ActorSystem.Create("fta");

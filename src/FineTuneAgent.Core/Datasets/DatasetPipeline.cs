@@ -53,7 +53,21 @@ public static class DatasetPipeline
         return built;
     }
 
-    private static PreparedDataset Build(DatasetRequest request, ITokenizer tokenizer, IChatFormat format, Action<string>? progress)
+    private static PreparedDataset Build(DatasetRequest request, ITokenizer tokenizer, IChatFormat format, Action<string>? progress) =>
+        BuildWithHeldOut(request, tokenizer, format, progress).Dataset;
+
+    /// <summary>
+    /// The conversations of the validation split, exactly those <see cref="Prepare"/> holds out for the same
+    /// request (the split is deterministic by seed): what evaluation at the end of a run generates against.
+    /// Built afresh, not from the cache, which keeps only token ids.
+    /// </summary>
+    public static IReadOnlyList<Modeling.Chat.Conversation> HeldOutConversations(DatasetRequest request, ITokenizer tokenizer, IChatFormat format)
+    {
+        Validate(request);
+        return BuildWithHeldOut(request, tokenizer, format, null).HeldOut.Select(e => e.Conversation!).ToList();
+    }
+
+    private static (PreparedDataset Dataset, IReadOnlyList<TokenizedExample> HeldOut) BuildWithHeldOut(DatasetRequest request, ITokenizer tokenizer, IChatFormat format, Action<string>? progress)
     {
         var options = new ChatRenderOptions { LossScope = request.LossScope, EnableThinking = request.EnableThinking };
         var encoder = new ExampleEncoder(tokenizer, format, options);
@@ -107,7 +121,7 @@ public static class DatasetPipeline
                 }
                 if (example.Conversation.Messages.Any(m => !string.IsNullOrEmpty(m.ReasoningContent)))
                     withReasoning++;
-                examples.Add(new TokenizedExample(ids, labels, s));
+                examples.Add(new TokenizedExample(ids, labels, s) { Conversation = example.Conversation });
             }
             tally.Kept = examples.Count;
             if (examples.Count == 0)
@@ -135,7 +149,7 @@ public static class DatasetPipeline
             trainRows.Sum(r => (long)r.Length),
             trainRows.Sum(r => (long)r.LossTokens),
             warnings);
-        return new PreparedDataset(trainRows, valRows, summary);
+        return (new PreparedDataset(trainRows, valRows, summary), validation);
     }
 
     private static IReadOnlyList<TrainingSequence> Rows(IReadOnlyList<TokenizedExample> examples, DatasetRequest request) =>

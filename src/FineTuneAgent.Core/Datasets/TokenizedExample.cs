@@ -9,4 +9,7 @@ public sealed record TokenizedExample(int[] InputIds, int[] Labels, int Source)
     public const int IgnoreIndex = -100;
 
     public int Length => InputIds.Length;
+
+    /// <summary>The conversation it was rendered from (in memory only; the dataset cache does not keep it).</summary>
+    public Modeling.Chat.Conversation? Conversation { get; init; }
 }

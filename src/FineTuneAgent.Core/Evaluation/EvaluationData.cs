@@ -40,4 +40,24 @@ public static class EvaluationData
             throw new DatasetException("no row ends on an assistant answer to generate against", new SourceLocation(description.FilePath));
         return prompts;
     }
+
+    /// <summary>
+    /// Writes conversations as ShareGPT JSON Lines (<c>{"messages": [{"role", "content"}]}</c>), the form
+    /// <see cref="Describe"/> reads back: how a run's held-out rows become the evaluation file beside its output.
+    /// </summary>
+    public static void WriteShareGpt(string path, IEnumerable<Conversation> conversations)
+    {
+        var temp = path + ".tmp";
+        using (var writer = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (var c in conversations)
+            {
+                var messages = new System.Text.Json.Nodes.JsonArray();
+                foreach (var m in c.Messages)
+                    messages.Add(new System.Text.Json.Nodes.JsonObject { ["role"] = m.Role, ["content"] = m.Content });
+                writer.WriteLine(new System.Text.Json.Nodes.JsonObject { ["messages"] = messages }.ToJsonString());
+            }
+        }
+        File.Move(temp, path, overwrite: true);
+    }
 }

@@ -24,6 +24,24 @@ public static class ExportChoices
         _ => ExportFormat.Gguf,
     };
 
+    /// <summary>The word for a format, as <see cref="Format"/> reads it.</summary>
+    public static string Name(ExportFormat format) => format switch
+    {
+        ExportFormat.Peft => "peft",
+        ExportFormat.Merged => "merged",
+        ExportFormat.GgufAdapter => "gguf-adapter",
+        _ => "gguf",
+    };
+
+    /// <summary>The word for a dtype, as <see cref="DType"/> reads it.</summary>
+    public static string Name(ScalarType dtype) => dtype switch
+    {
+        ScalarType.BFloat16 => "bf16",
+        ScalarType.Float16 => "f16",
+        ScalarType.Float32 => "f32",
+        _ => throw new ArgumentException($"{dtype} is not an export dtype"),
+    };
+
     /// <summary>A comma-separated list of formats (`peft,gguf`), each once.</summary>
     public static IReadOnlyList<ExportFormat> FormatList(string text, string option = "--export")
     {

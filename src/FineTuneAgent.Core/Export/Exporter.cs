@@ -15,7 +15,7 @@ public sealed record ExportResult(ExportFormat Format, string OutputPath, string
     public JsonObject ToJson() => new()
     {
         ["event"] = "exported",
-        ["format"] = Format.ToString().ToLowerInvariant(),
+        ["format"] = ExportChoices.Name(Format),
         ["output"] = OutputPath,
         ["method"] = Method,
         ["files"] = new JsonArray(Files.Select(f => (JsonNode?)f).ToArray()),
@@ -136,7 +136,7 @@ public static class Exporter
         var results = new List<ExportResult>();
         foreach (var format in formats)
         {
-            var folder = Path.Combine(adapterDir, $"export-{format.ToString().ToLowerInvariant()}");
+            var folder = Path.Combine(adapterDir, $"export-{ExportChoices.Name(format)}");
             var request = new ExportRequest
             {
                 Format = format,
@@ -151,7 +151,7 @@ public static class Exporter
                 DType = dtype,
                 Quant = quant,
             };
-            progress?.Report(ExportProgress.Say("start", $"export {format.ToString().ToLowerInvariant()} → {request.OutputPath}"));
+            progress?.Report(ExportProgress.Say("start", $"export {ExportChoices.Name(format)} → {request.OutputPath}"));
             results.Add(Export(request, plugins, writeGguf, progress));
         }
         return results;

@@ -20,3 +20,12 @@ public sealed record DatasetReady(DatasetSummary Summary, CacheOutcome Cache) : 
 /// <see cref="CacheProblem"/> says why a damaged cache was rebuilt.
 /// </summary>
 public sealed record QuantizedBaseReady(string Scheme, int Tensors, bool FromCache, string CacheFile, string? CacheProblem) : TrainingEvent;
+
+/// <summary>
+/// The evaluator stage's result, stored in <see cref="File"/> (eval.json): held-out loss of the base and the tuned
+/// model, the forgetting check's rise in general-text loss, and ROUGE-L of their answers.
+/// </summary>
+public sealed record EvaluationReady(string File, double BaseLoss, double? TunedLoss, double? ForgettingIncrease, double BaseRougeL, double? TunedRougeL, int Prompts) : TrainingEvent;
+
+/// <summary>The exporter stage wrote <see cref="Format"/> (peft, merged, gguf, gguf-adapter) to <see cref="Path"/>.</summary>
+public sealed record ExportReady(string Format, string Path) : TrainingEvent;

@@ -39,6 +39,12 @@ public sealed record TrainRequest
 
     public TrainingOptions Options { get; init; } = new();
 
+    /// <summary>Evaluation after training, on the held-out rows (on by default when there is a validation split).</summary>
+    public EvaluateAfterTraining Evaluation { get; init; } = new();
+
+    /// <summary>Exports after training; null: none.</summary>
+    public ExportAfterTraining? Export { get; init; }
+
     public JsonObject ToJson()
     {
         var json = new JsonObject
@@ -54,6 +60,8 @@ public sealed record TrainRequest
             ["template"] = Template,
             ["output_dir"] = OutputDirectory,
             ["training"] = TrainingOptionsJson.Write(Options),
+            ["evaluation"] = Evaluation.ToJson(),
+            ["export"] = Export?.ToJson(),
         };
         return json;
     }
@@ -75,6 +83,8 @@ public sealed record TrainRequest
                 Template = Text(json, "template"),
                 OutputDirectory = Text(json, "output_dir") ?? throw new InvalidDataException($"{source}: output_dir missing"),
                 Options = TrainingOptionsJson.Read(json["training"]?.AsObject().DeepClone().AsObject()),
+                Evaluation = EvaluateAfterTraining.FromJson(json["evaluation"] as JsonObject),
+                Export = ExportAfterTraining.FromJson(json["export"] as JsonObject),
             };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)

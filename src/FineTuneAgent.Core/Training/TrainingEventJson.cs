@@ -64,6 +64,18 @@ public static class TrainingEventJson
             ["cache_file"] = q.CacheFile,
             ["cache_problem"] = q.CacheProblem,
         },
+        EvaluationReady v => new JsonObject
+        {
+            ["event"] = "evaluation",
+            ["file"] = v.File,
+            ["base_loss"] = v.BaseLoss,
+            ["tuned_loss"] = v.TunedLoss,
+            ["forgetting_increase"] = v.ForgettingIncrease,
+            ["base_rouge_l"] = v.BaseRougeL,
+            ["tuned_rouge_l"] = v.TunedRougeL,
+            ["prompts"] = v.Prompts,
+        },
+        ExportReady x => new JsonObject { ["event"] = "export", ["format"] = x.Format, ["path"] = x.Path },
         _ => throw new ArgumentException($"unknown training event {e.GetType().Name}", nameof(e)),
     };
 

@@ -40,6 +40,9 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     /// </summary>
     public const ScalarType ComputeDtype = ScalarType.Float32;
 
+    /// <summary>The plugins runs lease their template and method from (the evaluator and exporter stages load adapters through them).</summary>
+    public PluginHost Plugins => plugins;
+
     /// <summary>Where this job records its runs.</summary>
     public RunStore Store => store;
 
@@ -177,6 +180,36 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         store.Save(store.Get(id) with { Status = RunStatus.Completed, Summary = summary.ToJson() });
         return summary;
     }
+
+    /// <summary>
+    /// Step 5, when the run asks for evaluation and holds rows out: writes the held-out conversations (exactly the
+    /// validation split the trainer measured) as &lt;output&gt;/heldout.jsonl and returns the evaluation of the
+    /// trained adapter on them; null when there is nothing to evaluate.
+    /// </summary>
+    public Evaluation.EvaluationRequest? EvaluationFor(RunPlan plan, TrainingSummary summary)
+    {
+        var wanted = plan.Request.Evaluation;
+        if (!wanted.Enabled || summary.ValidationRows == 0)
+            return null;
+        var heldOut = DatasetPipeline.HeldOutConversations(plan.Dataset, plan.Tokenizer, plan.Format);
+        if (heldOut.Count == 0)
+            return null;
+        var file = Path.Combine(summary.OutputDirectory, HeldOutFileName);
+        Evaluation.EvaluationData.WriteShareGpt(file, heldOut);
+        return new Evaluation.EvaluationRequest
+        {
+            ModelDirectory = plan.ModelDirectory,
+            AdapterDirectory = summary.OutputDirectory,
+            DataFile = file,
+            MaxSamples = wanted.MaxSamples,
+            MaxNewTokens = wanted.MaxNewTokens,
+            CutoffLength = plan.Options.CutoffLen,
+            Template = plan.Template.Name,
+        };
+    }
+
+    /// <summary>The held-out rows of a run, beside its output, as ShareGPT JSON Lines (<c>fta eval --data</c> reads them too).</summary>
+    public const string HeldOutFileName = "heldout.jsonl";
 
     /// <summary>
     /// The base model in <see cref="ComputeDtype"/>: with its projections read already quantized from the

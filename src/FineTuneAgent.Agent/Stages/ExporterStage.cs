@@ -1,0 +1,61 @@
+using FineTuneAgent.Actors;
+using FineTuneAgent.Core.Export;
+using FineTuneAgent.Core.Plugins;
+using FineTuneAgent.Core.Training;
+
+namespace FineTuneAgent.Agent.Stages;
+
+/// <summary>
+/// The exporter stage: writes a finished run's exports (PEFT adapter, merged checkpoint, GGUF, GGUF adapter), each
+/// into &lt;output&gt;/export-&lt;format&gt;, on its own long-running task; tells the requester each tensor as
+/// <see cref="StageProgress"/> ("exporter") and answers <see cref="ExportsFinished"/> or
+/// <see cref="Status.Failure"/> with the exception (it names the file or tensor). One export request at a time.
+/// </summary>
+public sealed class ExporterStage : ReceiveActor
+{
+    private readonly PluginHost _plugins;
+    private IActorRef? _requester;
+
+    public ExporterStage(PluginHost plugins)
+    {
+        _plugins = plugins;
+        Receive<StartExport>(Start);
+        Receive<ExportsFinished>(Finish);
+        Receive<Status.Failure>(Finish);
+    }
+
+    private void Start(StartExport start)
+    {
+        if (_requester is not null)
+        {
+            Sender.Tell(new Status.Failure(new InvalidOperationException("the exporter stage is already exporting")));
+            return;
+        }
+        var requester = _requester = Sender;
+        var plugins = _plugins;
+        var progress = new ForwardingProgress(p => requester.Tell(new StageProgress("exporter",
+            p.Message ?? $"{p.Phase} {p.Item}", p.Done, p.Total)));
+        Task.Factory.StartNew(() => new ExportsFinished(Exporter.ExportRun(start.Store, start.RunId, start.Export.Formats, start.Export.DType,
+                    start.Export.Quant, plugins, Exporter.GgufWriter(plugins), progress)),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void Finish(object answer)
+    {
+        _requester?.Tell(answer);
+        _requester = null;
+    }
+
+    /// <summary>Reports synchronously on the exporting thread.</summary>
+    private sealed class ForwardingProgress(Action<ExportProgress> report) : IProgress<ExportProgress>
+    {
+        public void Report(ExportProgress value) => report(value);
+    }
+}
+
+/// <summary>ExporterStage: export the finished run <see cref="RunId"/> as <see cref="Export"/> asks.</summary>
+public sealed record StartExport(RunStore Store, string RunId, ExportAfterTraining Export);
+
+/// <summary>ExporterStage's answer: what each format wrote.</summary>
+public sealed record ExportsFinished(IReadOnlyList<ExportResult> Results);
