@@ -42,6 +42,56 @@ public sealed class JobPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterTraining_TheEvaluatorMeasuresTheHeldOutRows_ThenTheExporterWritesTheAskedFormats()
+    {
+        var request = _harness.Request("lora") with
+        {
+            Evaluation = new EvaluateAfterTraining { MaxSamples = 8, MaxNewTokens = 4 },
+            Export = new ExportAfterTraining([Core.Export.ExportFormat.Peft, Core.Export.ExportFormat.GgufAdapter], null, "f16"),
+        };
+        request = request with { Options = request.Options with { ValSize = 2 } };
+        var (outcome, events, _) = await _harness.Run(_harness.Job(), request);
+
+        var completed = Assert.IsType<JobCompleted>(outcome);
+        Assert.Equal(["dataset", "trainer", "evaluator", "exporter"], JobHarness.Stages(events));
+        // The held-out file holds exactly the validation split: the trainer's last validation loss (final weights,
+        // same rows) is what the evaluator measures for the tuned model it loads back from the saved adapter.
+        var heldOut = File.ReadAllLines(Path.Combine(request.OutputDirectory, TrainingJob.HeldOutFileName));
+        Assert.Equal(2, heldOut.Length);
+        Assert.Equal(2, completed.Summary.ValidationRows);
+        var evaluated = Assert.Single(events.OfType<EvaluationReady>());
+        Assert.Equal(completed.Summary.LastValidationLoss!.Value, evaluated.TunedLoss!.Value, 4);
+        Assert.NotEqual(evaluated.BaseLoss, evaluated.TunedLoss.Value, 3);
+        Assert.Equal(2, evaluated.Prompts);
+        Assert.True(File.Exists(evaluated.File));
+        Assert.Equal(evaluated.File, _harness.Store.Get(request.RunId).EvaluationFile);
+
+        var exported = events.OfType<ExportReady>().ToList();
+        Assert.Equal(["peft", "gguf-adapter"], exported.Select(e => e.Format));
+        Assert.True(File.Exists(Path.Combine(exported[0].Path, "adapter_model.safetensors")));
+        Assert.True(File.Exists(exported[1].Path));
+        Assert.Contains(events.OfType<StageProgressed>(), p => p.Stage == "exporter");
+        Assert.Equal(RunStatus.Completed, _harness.Store.Get(request.RunId).Status);
+    }
+
+    [Fact]
+    public async Task AnExportThatCannotBeMade_FailsTheRun_SayingTrainingCompletedAndWhere()
+    {
+        var request = _harness.Request("full") with
+        {
+            MethodSettings = null,
+            Export = new ExportAfterTraining([Core.Export.ExportFormat.Peft], null, "f16"),
+        };
+        var (outcome, events, _) = await _harness.Run(_harness.Job(), request);
+
+        var failed = Assert.IsType<JobFailed>(outcome);
+        Assert.Contains("has no PEFT adapter", failed.Reason);
+        Assert.Contains($"training itself completed: its output is in {request.OutputDirectory}", failed.Reason);
+        Assert.Equal(["dataset", "trainer", "exporter"], JobHarness.Stages(events)); // no rows held out: no evaluator
+        Assert.Equal(RunStatus.Failed, _harness.Store.Get(request.RunId).Status);
+    }
+
+    [Fact]
     public async Task Qlora_RunsDatasetQuantizerTrainer_AndASecondRunReusesTheQuantizedBaseAndTheDataset()
     {
         var (outcome, events, _) = await _harness.Run(_harness.Job(), _harness.Request("qlora"));
