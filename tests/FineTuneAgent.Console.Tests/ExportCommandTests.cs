@@ -7,7 +7,7 @@ public sealed class ExportedRun : IDisposable
 {
     public ExportedRun()
     {
-        var (code, stdout, stderr) = Fta.Run("train", "--method", "lora", "--max-steps", "1", "--export", "peft,merged", "--json", "--runs-dir", Runs);
+        var (code, stdout, stderr) = Fta.Run("train", "--method", "lora", "--max-steps", "1", "--no-eval", "--export", "peft,merged", "--json", "--runs-dir", Runs);
         Assert.True(code == 0, stderr + stdout);
         Lines = ExportCommandTests.Json(stdout);
         var summary = Lines.Single(l => l.GetProperty("event").GetString() == "summary");
@@ -41,14 +41,15 @@ public sealed class ExportCommandTests(ExportedRun run) : IClassFixture<Exported
             .Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
     [Fact]
-    public void TrainWithExport_WritesEachFormatIntoTheRunOutput_AfterTheSummary()
+    public void TrainWithExport_WritesEachFormatIntoTheRunOutput_InTheExporterStage()
     {
         var events = run.Lines.Select(l => l.GetProperty("event").GetString()).ToList();
-        var summaryAt = events.IndexOf("summary");
-        var exported = run.Lines.Where(l => l.GetProperty("event").GetString() == "exported").ToList();
+        var stages = run.Lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString());
+        Assert.Equal(["dataset", "trainer", "exporter"], stages);
+        var exported = run.Lines.Where(l => l.GetProperty("event").GetString() == "export").ToList();
         Assert.Equal(["peft", "merged"], exported.Select(e => e.GetProperty("format").GetString()));
-        Assert.True(events.IndexOf("exported") > summaryAt);
-        Assert.Equal([Path.Combine(run.Output, "export-peft"), Path.Combine(run.Output, "export-merged")], exported.Select(e => e.GetProperty("output").GetString()));
+        Assert.True(events.LastIndexOf("export") < events.IndexOf("summary"));
+        Assert.Equal([Path.Combine(run.Output, "export-peft"), Path.Combine(run.Output, "export-merged")], exported.Select(e => e.GetProperty("path").GetString()));
         Assert.Equal(["adapter_config.json", "adapter_model.safetensors"], Directory.EnumerateFiles(Path.Combine(run.Output, "export-peft")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         var merged = Path.Combine(run.Output, "export-merged");
         foreach (var file in new[] { "config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json" })

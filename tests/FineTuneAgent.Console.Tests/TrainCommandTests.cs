@@ -29,8 +29,13 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal([1, 2], steps.Select(s => s.GetProperty("step").GetInt32()));
         Assert.All(steps, s => Assert.True(double.IsFinite(s.GetProperty("loss").GetDouble()) && s.GetProperty("tokens_per_second").GetDouble() > 0));
         Assert.Contains(lines, l => l.GetProperty("event").GetString() == "eval");
-        // The stages, in order, before the first step: dataset (with its summary), then the trainer (no quantizer for full).
-        Assert.Equal(["dataset", "trainer"], lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString()));
+        // The stages, in order: dataset (with its summary), the trainer (no quantizer for full), then the evaluator
+        // on the held-out rows (the built-in job holds 5% out), whose results are stored with the run.
+        Assert.Equal(["dataset", "trainer", "evaluator"], lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString()));
+        var evaluation = Assert.Single(lines, l => l.GetProperty("event").GetString() == "evaluation");
+        Assert.True(File.Exists(evaluation.GetProperty("file").GetString()));
+        Assert.True(evaluation.GetProperty("tuned_loss").GetDouble() < evaluation.GetProperty("base_loss").GetDouble());
+        Assert.True(lines.IndexOf(evaluation) < lines.FindIndex(l => l.GetProperty("event").GetString() == "summary"));
         var dataset = Assert.Single(lines, l => l.GetProperty("event").GetString() == "dataset");
         Assert.True(lines.IndexOf(dataset) < lines.FindIndex(l => l.GetProperty("event").GetString() == "step"));
         var sources = dataset.GetProperty("sources").EnumerateArray().ToList();
@@ -55,7 +60,8 @@ public sealed class TrainCommandTests : IDisposable
 
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_runs, runId, "run.json")));
         Assert.Equal("completed", record.RootElement.GetProperty("status").GetString());
-        Assert.Equal(["dataset", "step", "step", "eval", "checkpoint"],
+        Assert.Equal(evaluation.GetProperty("file").GetString(), record.RootElement.GetProperty("eval").GetString());
+        Assert.Equal(["dataset", "step", "step", "eval", "checkpoint", "evaluation"],
             File.ReadAllLines(Path.Combine(_runs, runId, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()));
 
         // --resume by run id needs nothing else; the run is already at its last step, so it only finishes.
@@ -71,7 +77,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Train_BuiltInWithQlora_Json_ReportsTheQuantizerStage_TensorByTensor()
     {
-        var (code, stdout, stderr) = Fta.Run("train", "--method", "qlora", "--max-steps", "1", "--json", "--runs-dir", _runs);
+        var (code, stdout, stderr) = Fta.Run("train", "--method", "qlora", "--max-steps", "1", "--no-eval", "--json", "--runs-dir", _runs);
         Assert.True(code == 0, stderr + stdout);
         var lines = Lines(stdout);
         Assert.Equal(["dataset", "quantizer", "trainer"], lines.Where(l => l.GetProperty("event").GetString() == "stage").Select(l => l.GetProperty("stage").GetString()));
