@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(HardwareCommand.Create());
         root.Subcommands.Add(RecommendCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         try
         {

@@ -12,5 +12,5 @@ internal static class UserError
         or FineTuneAgent.Torch.TorchException or FineTuneAgent.Modeling.Tokenization.TokenizerLoadException
         or FineTuneAgent.Modeling.Chat.ChatFormatException or FineTuneAgent.Abstractions.Methods.MethodSettingsException
         or FineTuneAgent.Core.Datasets.DatasetException or FineTuneAgent.Core.Training.TrainingDivergedException
-        or FineTuneAgent.Core.Training.TrainingOutOfMemoryException or FineTuneAgent.Core.Export.ExportException;
+        or FineTuneAgent.Core.Training.TrainingOutOfMemoryException or FineTuneAgent.Core.Export.ExportException or FineTuneAgent.Core.Export.Gguf.GgufFormatException;
 }

@@ -128,6 +128,21 @@ public sealed class ExportCommandTests(ExportedRun run) : IClassFixture<Exported
         Assert.Contains(file.Tensors, t => t.Name == "blk.0.attn_q.weight" && t.Type == FineTuneAgent.Core.Export.Gguf.GgmlType.Q8_0);
         Assert.True(File.Exists(Path.Combine(folder, "Modelfile")));
 
+        // fta inspect reads it back with our reader; cut short, it is refused naming the file.
+        (code, stdout, stderr) = Fta.Run("inspect", model, "--json");
+        Assert.True(code == 0, stderr);
+        using (var inspected = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("qwen3", inspected.RootElement.GetProperty("metadata").GetProperty("general.architecture").GetString());
+            Assert.Equal(file.Tensors.Count, inspected.RootElement.GetProperty("tensors").GetArrayLength());
+            Assert.Equal(151936, inspected.RootElement.GetProperty("metadata").GetProperty("tokenizer.ggml.tokens").GetProperty("count").GetInt32());
+        }
+        var truncated = Path.Combine(folder, "truncated.gguf");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(model)[..4096]);
+        (code, _, stderr) = Fta.Run("inspect", truncated);
+        Assert.Equal(1, code);
+        Assert.Contains(truncated, stderr);
+
         var adapter = Path.Combine(folder, "adapter.gguf");
         (code, _, stderr) = Fta.Run("export", "--run", run.RunId, "--runs-dir", run.Runs, "--format", "gguf-adapter", "--out", adapter);
         Assert.True(code == 0, stderr);
