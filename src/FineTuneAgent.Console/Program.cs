@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(RunsCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
