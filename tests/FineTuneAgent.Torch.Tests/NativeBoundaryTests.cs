@@ -110,7 +110,7 @@ public partial class NativeBoundaryTests
     public void Versions_AreReported()
     {
         Assert.StartsWith("1.", __version__);
-        Assert.Equal(3, BuildFeatures().AbiVersion);
+        Assert.Equal(4, BuildFeatures().AbiVersion); // FTA_ABI_VERSION in native/include/fta_torch.h: 4 added the CUDA generator state
         Assert.True(BuildFeatures().Gloo);
         Assert.Equal(Environment.ProcessorCount, get_num_threads());
         Assert.Contains("BLAS", show_config(), StringComparison.OrdinalIgnoreCase);
