@@ -18,7 +18,7 @@ public sealed class HoconIncludeTests : IDisposable
         return path;
     }
 
-    private static HoconObject Load(string path) => Hocon.ParseFile(path, new HoconOptions { EnvironmentVariable = _ => null });
+    private static HoconObject Load(string path) => HoconReader.ParseFile(path, new HoconOptions { EnvironmentVariable = _ => null });
 
     [Fact]
     public void Include_MergesTheFileInPlace_LaterKeysOverrideEarlier()

@@ -204,7 +204,7 @@ public sealed class HoconSubstitutionTests
     public void Fallback_SitsUnderTheDocument_AndItsValuesCanBeReferredTo()
     {
         var reference = Parse("agent { http { port = 8470, bind = \"127.0.0.1\" }, seeds = [a] }");
-        var o = Hocon.Parse("agent.http.port = 9000\nagent.seeds = ${agent.seeds} [b]\nmirror = ${agent.http.bind}", "app.conf",
+        var o = HoconReader.Parse("agent.http.port = 9000\nagent.seeds = ${agent.seeds} [b]\nmirror = ${agent.http.bind}", "app.conf",
             new HoconOptions { Fallback = reference, EnvironmentVariable = _ => null });
 
         Assert.Equal("""{"agent":{"http":{"port":9000,"bind":"127.0.0.1"},"seeds":["a","b"]},"mirror":"127.0.0.1"}""", Json(o));

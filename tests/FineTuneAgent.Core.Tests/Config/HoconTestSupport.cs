@@ -10,7 +10,7 @@ internal static class HoconTestSupport
     private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static HoconObject Parse(string text, IReadOnlyDictionary<string, string>? environment = null) =>
-        Hocon.Parse(text, "test.conf", new HoconOptions { EnvironmentVariable = name => environment?.GetValueOrDefault(name) });
+        HoconReader.Parse(text, "test.conf", new HoconOptions { EnvironmentVariable = name => environment?.GetValueOrDefault(name) });
 
     /// <summary>The resolved tree as compact JSON.</summary>
     public static string Json(string text, IReadOnlyDictionary<string, string>? environment = null) => Json(Parse(text, environment));

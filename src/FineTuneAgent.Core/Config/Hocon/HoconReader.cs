@@ -6,7 +6,7 @@ namespace FineTuneAgent.Core.Config.Hocon;
 /// resolve the substitutions over the whole document. Errors are <see cref="HoconException"/>s
 /// that start with file:line:column.
 /// </summary>
-public static class Hocon
+public static class HoconReader
 {
     /// <summary>
     /// Parses and resolves <paramref name="text"/>. <paramref name="origin"/> names it in positions,
