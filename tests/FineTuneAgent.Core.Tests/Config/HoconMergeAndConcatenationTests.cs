@@ -107,4 +107,15 @@ public sealed class HoconMergeAndConcatenationTests
     {
         Assert.Equal("""[{"a":1,"b":2},{"a":3}]""", Json(Parse("l = [ { a = 1, b = 1, b = 2 }, { a = 3 } ]").GetValue("l")));
     }
+
+    [Fact]
+    public void ConcatenationInArrays_WithSubstitutions_AsInTheSpec()
+    {
+        var o = Parse("name = Ann\nworld = Earth\na = 1\nb = 2\nx = [3]\ny = [4]\n"
+            + "l = [ This is an unquoted string my name is ${name}, Hello ${world} ]\n"
+            + "m = [ ${a} ${b}, ${x} ${y} ]");
+
+        Assert.Equal("""["This is an unquoted string my name is Ann","Hello Earth"]""", Json(o.GetValue("l")));
+        Assert.Equal("""["1 2",[3,4]]""", Json(o.GetValue("m")));
+    }
 }
