@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
+        root.Subcommands.Add(ConfigCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

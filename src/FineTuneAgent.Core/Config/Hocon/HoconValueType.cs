@@ -1,0 +1,11 @@
+namespace FineTuneAgent.Core.Config.Hocon;
+
+public enum HoconValueType
+{
+    Object,
+    Array,
+    String,
+    Number,
+    Boolean,
+    Null,
+}
