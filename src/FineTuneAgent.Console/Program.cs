@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(HardwareCommand.Create());
         root.Subcommands.Add(RecommendCommand.Create());
+        root.Subcommands.Add(ProfilesCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());

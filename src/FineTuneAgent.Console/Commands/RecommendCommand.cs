@@ -25,15 +25,20 @@ public static class RecommendCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Cutoff length in tokens.", DefaultValueFactory = _ => 1024 };
         var batch = new Option<int>("--batch") { Description = "Effective batch (micro-batch × accumulation) to keep.", DefaultValueFactory = _ => 16 };
         var freeGb = new Option<double?>("--free-gb") { Description = "Plan for a GPU with this much free memory (GB) instead of this machine." };
+        var profile = new Option<string?>("--profile") { Description = "Plan for a hardware profile (fta profiles lists them) instead of this machine." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("recommend", "Recommend a fine-tuning method, batch shape and checkpointing for a model on this hardware, with the numbers.")
         {
-            model, parameters, arch, seqLen, batch, freeGb, json,
+            model, parameters, arch, seqLen, batch, freeGb, profile, json,
         };
         command.SetAction(parse =>
         {
             var (config, name) = ResolveModel(parse.GetValue(model), parse.GetValue(parameters), parse.GetValue(arch)!);
-            var (budget, request) = ResolveBudget(parse.GetValue(freeGb));
+            if (parse.GetValue(freeGb) is not null && parse.GetValue(profile) is not null)
+                throw new ArgumentException("give --free-gb or --profile, not both");
+            var (budget, request) = parse.GetValue(profile) is { } named
+                ? HardwareProfiles.Named(HardwareProfiles.Load(HardwareProfiles.DefaultFolder), named).Plan()
+                : ResolveBudget(parse.GetValue(freeGb));
             request = request with { SequenceLength = parse.GetValue(seqLen), EffectiveBatchSize = parse.GetValue(batch) };
             using var plugins = PluginHost.Load();
             var recommendation = new Recommender(plugins.Method).Recommend(config, name, budget, request);
