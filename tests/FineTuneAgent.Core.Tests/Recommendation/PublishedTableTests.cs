@@ -54,6 +54,12 @@ public sealed class PublishedTableTests(ITestOutputHelper output)
         return estimate.TotalBytes / (1024.0 * 1024 * 1024);
     }
 
+    /// <summary>
+    /// Where the table is consistent (every LoRA/QLoRA entry, Freeze up to 30B), ours is between 65 %
+    /// and 105 % of it: the table is a requirement with headroom, ours a peak without framework
+    /// overhead (measured at 69–99 % when this test was written: LoRA 83–99 %, QLoRA 70–87 %, Freeze
+    /// 70–84 %; Freeze 70B at 69 % against the table's out-of-rule 200 GB).
+    /// </summary>
     [Theory]
     [InlineData("7B", 20, 16, 10, 6)]
     [InlineData("13B", 40, 32, 20, 12)]
@@ -65,6 +71,25 @@ public sealed class PublishedTableTests(ITestOutputHelper output)
         {
             var ours = EstimateGib(size, label);
             output.WriteLine($"{size} {label}: table {table} GB, ours {ours:F1} GiB ({ours / table:P0})");
+            Assert.InRange(ours / table, 0.65, 1.05);
         }
+    }
+
+    /// <summary>
+    /// The order the table keeps at every size, and the 70B row as issue 7 quotes it (LoRA 80 GB,
+    /// QLoRA-8 160 GB) refuted: with a 16-bit base LoRA needs about 1.9x QLoRA-8's memory, as the
+    /// README's own 160/80 says.
+    /// </summary>
+    [Theory]
+    [InlineData("7B")]
+    [InlineData("13B")]
+    [InlineData("30B")]
+    [InlineData("70B")]
+    public void Estimates_KeepTheTablesOrder_AndLoraNeedsAboutTwiceQloraEight(string size)
+    {
+        var (freeze, lora, qlora8, qlora4) = (EstimateGib(size, "Freeze"), EstimateGib(size, "LoRA"), EstimateGib(size, "QLoRA-8"), EstimateGib(size, "QLoRA-4"));
+        Assert.True(freeze > lora && lora > qlora8 && qlora8 > qlora4, $"{size}: Freeze {freeze:F1}, LoRA {lora:F1}, QLoRA-8 {qlora8:F1}, QLoRA-4 {qlora4:F1} GiB");
+        // The README's ratio is 1.6 (7B) to 2.0 (70B); the quoted 70B row's 0.5 is outside any of them.
+        Assert.InRange(lora / qlora8, 1.6, 2.0);
     }
 }
