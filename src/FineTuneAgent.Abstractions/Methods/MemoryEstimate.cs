@@ -47,7 +47,9 @@ public sealed record MemoryEstimate
     /// The training step's peak: what persists across steps (weights, constants, optimizer state)
     /// and the larger of two transient peaks. Backward's: activations and the loss's buffers, with
     /// the gradients counted whole without checkpointing (upper layers' gradients exist while lower
-    /// layers' activations do; measured, Full peaks that high) but not with it (the peak is the loss
+    /// layers' activations do; measured, Full's backward peak from the second step on sits above its
+    /// weights, AdamW states, activations and loss buffers by about its gradients' size, not yet
+    /// attributed op by op) but not with it (the peak is the loss
     /// head, before any layer is recomputed and before any layer gradient exists, since each step
     /// starts with zero_grad(set_to_none)). The optimizer step's: every gradient plus its transients.
     /// Checked against VmHWM by MemoryEstimateAccuracyTests (within 15 % on every method).
