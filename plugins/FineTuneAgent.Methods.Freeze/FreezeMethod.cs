@@ -30,6 +30,9 @@ public sealed class FreezeMethod : IFineTuneMethod
             + (s.ExtraModules.Contains("lm_head") && !config.TieWordEmbeddings ? embedding : 0)
             + (s.ExtraModules.Contains("norm") ? config.HiddenSize : 0);
         var trainable = layers.Count * perLayer + extras;
+        var largestTrainable = Math.Max(
+            MemoryEstimator.LayerParameterCounts(config).Where(p => s.TrainsInLayer(p.Name)).Select(p => p.Elements).DefaultIfEmpty(0).Max(),
+            extras >= embedding ? embedding : extras);
         // Backward runs from the loss down to the lowest trainable layer (to the embedding if it trains).
         var withGradient = trainsEmbedding ? config.NumHiddenLayers : config.NumHiddenLayers - layers.Min();
         var (plain, checkpointed) = MemoryEstimator.ActivationBytes(config, shape, withGradient);
@@ -45,6 +48,7 @@ public sealed class FreezeMethod : IFineTuneMethod
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
             WorkspaceBytes = MemoryEstimator.LogitsBytes(config, shape),
+            OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(config, shape, largestTrainable, shape.WeightDtype),
             GradientCheckpointing = shape.GradientCheckpointing,
         };
     }

@@ -29,7 +29,7 @@ public sealed record FreezeSettings() : MethodSettings("freeze")
         IReadOnlyList<string>? modules = null;
         if (reader.Node("freeze_trainable_modules") is { } m && !(m is JsonValue v && v.TryGetValue<string>(out var all) && all == "all"))
             modules = Names(reader, "freeze_trainable_modules", m);
-        IReadOnlyList<string> extras = reader.Node("freeze_extra_modules") is { } e ? Names(reader, "freeze_extra_modules", e) : [];
+        IReadOnlyList<string> extras = reader.Node("freeze_extra_modules") is { } e ? Names(reader, "freeze_extra_modules", e, allowEmpty: true) : [];
         foreach (var extra in extras)
             if (!ExtraModuleNames.Contains(extra))
                 throw reader.Error("freeze_extra_modules", $"\"{extra}\" is not one of {string.Join(", ", ExtraModuleNames)}");
@@ -37,8 +37,9 @@ public sealed record FreezeSettings() : MethodSettings("freeze")
         return new FreezeSettings { TrainableLayers = layers, TrainableModules = modules, ExtraModules = extras };
     }
 
-    // A list, or LLaMA-Factory's comma-separated string.
-    private static List<string> Names(SettingsReader reader, string field, JsonNode node)
+    // A list, or LLaMA-Factory's comma-separated string. An empty extra-module list is "none" (what
+    // ToJson writes, so saved settings read back); an empty list of trainable modules trains nothing.
+    private static List<string> Names(SettingsReader reader, string field, JsonNode node, bool allowEmpty = false)
     {
         var names = node switch
         {
@@ -46,7 +47,7 @@ public sealed record FreezeSettings() : MethodSettings("freeze")
             JsonValue v when v.TryGetValue<string>(out var s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
             _ => throw reader.Error(field, $"expected a list of names, got {node.ToJsonString()}"),
         };
-        if (names.Count == 0)
+        if (names.Count == 0 && !allowEmpty)
             throw reader.Error(field, "no names given");
         return names;
     }

@@ -39,6 +39,9 @@ public sealed class FullMethod : IFineTuneMethod
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
             WorkspaceBytes = MemoryEstimator.LogitsBytes(config, shape),
+            // The largest trainable tensor is the embedding (or an untied lm_head), V x H.
+            OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(config, shape,
+                Math.Max((long)config.VocabSize * config.HiddenSize, MemoryEstimator.LargestLayerLinear(config)), shape.WeightDtype),
             GradientCheckpointing = shape.GradientCheckpointing,
         };
     }

@@ -30,7 +30,7 @@ public static class LoraMemory
         shape.Validate();
         long wb = ElementSize(shape.WeightDtype), ab = ElementSize(s.AdapterDtype), cb = ElementSize(shape.ComputeDtype);
         var linears = MemoryEstimator.LayerLinears(c);
-        long trainable = 0, extraPerTokenBytes = 0, quantizedElements = 0, quantizedBytes = 0, constants = 0, largestLinear = 0;
+        long trainable = 0, largestAdapter = 0, extraPerTokenBytes = 0, quantizedElements = 0, quantizedBytes = 0, constants = 0, largestLinear = 0;
         for (var i = 0; i < c.NumHiddenLayers; i++)
         {
             foreach (var l in linears)
@@ -47,6 +47,7 @@ public static class LoraMemory
                     continue;
                 var r = s.RankFor(path);
                 trainable += r * (l.InFeatures + l.OutFeatures) + (s.UseDora ? l.OutFeatures : 0);
+                largestAdapter = Math.Max(largestAdapter, r * Math.Max(l.InFeatures, l.OutFeatures));
                 if (i == 0)
                 {
                     // Saved for backward per token: A's output, the input cast to the adapter dtype,
@@ -74,6 +75,7 @@ public static class LoraMemory
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
             WorkspaceBytes = workspace,
+            OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(c, shape, largestAdapter, s.AdapterDtype),
             GradientCheckpointing = shape.GradientCheckpointing,
         };
     }

@@ -39,10 +39,11 @@ internal static class MethodsBenchCommand
         var only = new Option<string?>("--only") { Description = "Run one variant in this process (Full, Freeze, LoRA, DoRA, QLoRA-8, QLoRA-4) and print its JSON." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in backward (as fta train --gradient-checkpointing)." };
-        var command = new Command("methods", "Training step time and peak memory of each fine-tuning method on the same model and batch.") { template, size, seqLen, batch, steps, only, checkpointing, json };
+        var set = new Option<string[]>("--set") { Description = "Override a field of the built-in config.json, KEY=NUMBER (repeatable), e.g. --set num_hidden_layers=2 --set vocab_size=32000." };
+        var command = new Command("methods", "Training step time and peak memory of each fine-tuning method on the same model and batch.") { template, size, seqLen, batch, steps, only, checkpointing, set, json };
         command.SetAction(parse =>
         {
-            var args = new Args(parse.GetValue(template)!, parse.GetValue(size)!, parse.GetValue(seqLen), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(checkpointing));
+            var args = new Args(parse.GetValue(template)!, parse.GetValue(size)!, parse.GetValue(seqLen), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(checkpointing), parse.GetValue(set) ?? []);
             if (parse.GetValue(only) is { } label)
             {
                 System.Console.WriteLine(RunOne(args, label).ToJsonString());
@@ -53,7 +54,25 @@ internal static class MethodsBenchCommand
         return command;
     }
 
-    private sealed record Args(string Template, string Size, int SeqLen, int Batch, int Steps, bool GradientCheckpointing);
+    private sealed record Args(string Template, string Size, int SeqLen, int Batch, int Steps, bool GradientCheckpointing, string[] Overrides);
+
+    /// <summary>The built-in config with the --set overrides applied (KEY=NUMBER; an unknown key or a non-number is an error).</summary>
+    private static JsonObject ConfigWithOverrides(JsonObject config, string[] overrides)
+    {
+        foreach (var o in overrides)
+        {
+            var eq = o.IndexOf('=');
+            var key = eq > 0 ? o[..eq] : throw new ArgumentException($"--set '{o}': expected KEY=NUMBER");
+            if (!config.ContainsKey(key))
+                throw new ArgumentException($"--set '{o}': the config has no field '{key}'");
+            if (!long.TryParse(o[(eq + 1)..], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
+                throw new ArgumentException($"--set '{o}': '{o[(eq + 1)..]}' is not an integer");
+            config[key] = value;
+            if (key == "num_hidden_layers" && config.ContainsKey("max_window_layers"))
+                config["max_window_layers"] = value;
+        }
+        return config;
+    }
 
     private static int RunAll(Args args, bool json)
     {
@@ -103,7 +122,8 @@ internal static class MethodsBenchCommand
     private static JsonObject RunChild(Args args, string label) =>
         BenchProcess.RunChildProcess(["bench", "methods", "--only", label, "--template", args.Template, "--size", args.Size,
             "--seq-len", args.SeqLen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", args.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), .. (args.GradientCheckpointing ? ["--gradient-checkpointing"] : Array.Empty<string>())], label);
+            "--steps", args.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), .. (args.GradientCheckpointing ? ["--gradient-checkpointing"] : Array.Empty<string>()),
+            .. args.Overrides.SelectMany(o => new[] { "--set", o })], label);
 
     private static JsonObject RunOne(Args args, string label)
     {
@@ -114,7 +134,7 @@ internal static class MethodsBenchCommand
         using var lease = host.AcquireMethod(variant.Method);
         var method = lease.Instance;
         var template = host.TemplateNamed(args.Template);
-        var config = ModelConfigReader.Parse(template.BuiltInConfig(args.Size), $"built-in {template.Name}");
+        var config = ModelConfigReader.Parse(ConfigWithOverrides(template.BuiltInConfig(args.Size), args.Overrides), $"built-in {template.Name}");
         var settings = method.ParseSettings(JsonNode.Parse(variant.Settings)!.AsObject());
         var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, GradientCheckpointing = args.GradientCheckpointing };
         var estimate = method.EstimateMemory(config, shape, settings);
@@ -130,7 +150,19 @@ internal static class MethodsBenchCommand
         var loadPeak = BenchProcess.ProcStatus("VmHWM");
         var adaptedRss = BenchProcess.ProcStatus("VmRSS");
         BenchProcess.ResetPeak();
+        const double mib = 1024.0 * 1024.0;
         var times = new List<double>();
+        // The peak of each phase of each step (forward+backward, optimizer step), above the baseline:
+        // where the training peak happens, for checking the estimate's terms.
+        var phases = new JsonArray();
+        var trainingPeak = 0.0;
+        double PhasePeak()
+        {
+            var p = BenchProcess.ProcStatus("VmHWM");
+            trainingPeak = Math.Max(trainingPeak, p);
+            BenchProcess.ResetPeak();
+            return Math.Round((p - baseline) / mib, 1);
+        }
         for (var i = 0; i <= args.Steps; i++)
         {
             var clock = Stopwatch.StartNew();
@@ -141,16 +173,16 @@ internal static class MethodsBenchCommand
                     GradientCheckpointing.ForwardBackward(model, ids, null, null, logits => CausalLM.CausalLmLoss(logits, ids));
                 else
                     CausalLM.CausalLmLoss(model.forward(ids), ids).backward();
+                var backward = PhasePeak();
                 optimizer.step();
+                phases.Add(new JsonObject { ["forward_backward_mib"] = backward, ["optimizer_mib"] = PhasePeak(), ["rss_after_mib"] = Math.Round((BenchProcess.ProcStatus("VmRSS") - baseline) / mib, 1) });
             }
             if (i > 0)
                 times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();
         var step = times[times.Count / 2];
-        var trainingPeak = BenchProcess.ProcStatus("VmHWM");
         var peak = Math.Max(loadPeak, trainingPeak);
-        const double mib = 1024.0 * 1024.0;
         return new JsonObject
         {
             ["label"] = variant.Label,
@@ -168,6 +200,9 @@ internal static class MethodsBenchCommand
             ["adapted_model_mib"] = (adaptedRss - baseline) / mib,
             ["training_peak_above_baseline_mib"] = (trainingPeak - baseline) / mib,
             ["estimate_mib"] = estimate.TotalBytes / mib,
+            ["estimate_retained_heap_mib"] = estimate.RetainedHeapBytes / mib,
+            ["estimate_components_mib"] = new JsonObject(estimate.Components.Select(c => KeyValuePair.Create(c.Component, (JsonNode?)Math.Round(c.Bytes / mib, 1)))),
+            ["phase_peaks_mib"] = phases,
         };
     }
 }
