@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using System.Text.Json.Nodes;
 using FineTuneAgent.Core.Export;
 using Spectre.Console;
@@ -24,15 +25,10 @@ internal abstract class ExportView
     protected static string Summary(ExportResult r) =>
         $"exported {r.Format.ToString().ToLowerInvariant()}{(r.Method is null ? "" : $" ({r.Method})")} to {r.OutputPath}: {string.Join(", ", r.Files)}";
 
-    private sealed class SyncProgress(Action<ExportProgress> report) : IProgress<ExportProgress>
-    {
-        public void Report(ExportProgress value) => report(value);
-    }
-
     private sealed class JsonView : ExportView
     {
         public override ExportResult Run(Func<IProgress<ExportProgress>, ExportResult> export) =>
-            export(new SyncProgress(p => System.Console.Out.WriteLine(new JsonObject
+            export(new SynchronousProgress<ExportProgress>(p => System.Console.Out.WriteLine(new JsonObject
             {
                 ["event"] = "progress",
                 ["phase"] = p.Phase,
@@ -48,7 +44,7 @@ internal abstract class ExportView
     private sealed class PlainView : ExportView
     {
         public override ExportResult Run(Func<IProgress<ExportProgress>, ExportResult> export) =>
-            export(new SyncProgress(p => System.Console.Out.WriteLine(Line(p))));
+            export(new SynchronousProgress<ExportProgress>(p => System.Console.Out.WriteLine(Line(p))));
 
         public override void Finish(ExportResult result) => System.Console.Out.WriteLine(Summary(result));
     }
@@ -66,7 +62,7 @@ internal abstract class ExportView
                 .Start(ctx =>
                 {
                     ProgressTask? task = null;
-                    result = export(new SyncProgress(p =>
+                    result = export(new SynchronousProgress<ExportProgress>(p =>
                     {
                         if (p.Message is not null)
                         {

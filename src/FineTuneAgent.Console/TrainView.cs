@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using System.Globalization;
 using FineTuneAgent.Core.Datasets;
 using FineTuneAgent.Core.Training;
@@ -58,15 +59,10 @@ internal abstract class TrainView
         yield return ("time", Time(s.Elapsed));
     }
 
-    private sealed class SyncProgress(Action<TrainingEvent> report) : IProgress<TrainingEvent>
-    {
-        public void Report(TrainingEvent value) => report(value);
-    }
-
     private sealed class JsonView : TrainView
     {
         public override TrainingSummary Run(Func<IProgress<TrainingEvent>, TrainingSummary> job) =>
-            job(new SyncProgress(e => System.Console.Out.WriteLine(TrainingEventJson.Write(e).ToJsonString())));
+            job(new SynchronousProgress<TrainingEvent>(e => System.Console.Out.WriteLine(TrainingEventJson.Write(e).ToJsonString())));
 
         public override void Finish(TrainingSummary summary) => System.Console.Out.WriteLine(summary.ToJson().ToJsonString());
     }
@@ -74,7 +70,7 @@ internal abstract class TrainView
     private sealed class PlainView : TrainView
     {
         public override TrainingSummary Run(Func<IProgress<TrainingEvent>, TrainingSummary> job) =>
-            job(new SyncProgress(e => System.Console.Out.WriteLine(Line(e))));
+            job(new SynchronousProgress<TrainingEvent>(e => System.Console.Out.WriteLine(Line(e))));
 
         public override void Finish(TrainingSummary summary)
         {
@@ -98,7 +94,7 @@ internal abstract class TrainView
                 {
                     var task = ctx.AddTask("preparing", maxValue: 1);
                     var stepsSeen = 0;
-                    summary = job(new SyncProgress(e =>
+                    summary = job(new SynchronousProgress<TrainingEvent>(e =>
                     {
                         switch (e)
                         {

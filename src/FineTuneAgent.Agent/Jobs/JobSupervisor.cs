@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Stages;
 using FineTuneAgent.Core.Datasets;
@@ -104,14 +105,14 @@ public sealed class JobSupervisor : ReceiveActor
         }
         var runId = _runId = request.RunId;
         var client = _client;
-        _recorder = new RunRecorder(_job.Store, runId, new ForwardingProgress(e => client.Tell(new TrainingProgress(runId, e))));
+        _recorder = new RunRecorder(_job.Store, runId, new SynchronousProgress<TrainingEvent>(e => client.Tell(new TrainingProgress(runId, e))));
         var started = new JobStarted(runId, Self);
         _client.Tell(started);
         Context.Parent.Tell(started);
 
         // Planning writes the built-in model on its first use and loads the tokenizer: off the mailbox too.
         var (job, self, checkpoint) = (_job, Self, _checkpoint);
-        var say = new ForwardingProgress(e => self.Tell(new TrainingProgress(runId, e)));
+        var say = new SynchronousProgress<TrainingEvent>(e => self.Tell(new TrainingProgress(runId, e)));
         Task.Factory.StartNew(() => new RunPlanned(job.Plan(request, checkpoint, say)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self);
     }
@@ -324,10 +325,4 @@ public sealed class JobSupervisor : ReceiveActor
 
     /// <summary>The planning task's result.</summary>
     private sealed record RunPlanned(RunPlan Plan);
-
-    /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to a context).</summary>
-    private sealed class ForwardingProgress(Action<TrainingEvent> report) : IProgress<TrainingEvent>
-    {
-        public void Report(TrainingEvent value) => report(value);
-    }
 }

@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Core.Evaluation;
 using FineTuneAgent.Core.Plugins;
@@ -54,7 +55,7 @@ public sealed class EvaluatorStage : ReceiveActor
         }
         var requester = _requester = Sender;
         var cancel = _cancel = new CancellationTokenSource();
-        var progress = new ForwardingProgress(p => requester.Tell(new StageProgress("evaluator", p.Message, p.Done, p.Total)));
+        var progress = new SynchronousProgress<EvaluationProgress>(p => requester.Tell(new StageProgress("evaluator", p.Message, p.Done, p.Total)));
         var store = _store;
         Task.Factory.StartNew(() =>
                 {
@@ -72,11 +73,5 @@ public sealed class EvaluatorStage : ReceiveActor
         _requester = null;
         _cancel?.Dispose();
         _cancel = null;
-    }
-
-    /// <summary>Reports synchronously on the evaluating thread (Progress&lt;T&gt; would post to a context).</summary>
-    private sealed class ForwardingProgress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
-    {
-        public void Report(EvaluationProgress value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Core.Export;
 using FineTuneAgent.Core.Plugins;
@@ -33,7 +34,7 @@ public sealed class ExporterStage : ReceiveActor
         }
         var requester = _requester = Sender;
         var plugins = _plugins;
-        var progress = new ForwardingProgress(p => requester.Tell(new StageProgress("exporter",
+        var progress = new SynchronousProgress<ExportProgress>(p => requester.Tell(new StageProgress("exporter",
             p.Message ?? $"{p.Phase} {p.Item}", p.Done, p.Total)));
         Task.Factory.StartNew(() => new ExportsFinished(Exporter.ExportRun(start.Store, start.RunId, start.Export.Formats, start.Export.DType,
                     start.Export.Quant, plugins, Exporter.GgufWriter(plugins), progress)),
@@ -47,11 +48,6 @@ public sealed class ExporterStage : ReceiveActor
         _requester = null;
     }
 
-    /// <summary>Reports synchronously on the exporting thread.</summary>
-    private sealed class ForwardingProgress(Action<ExportProgress> report) : IProgress<ExportProgress>
-    {
-        public void Report(ExportProgress value) => report(value);
-    }
 }
 
 /// <summary>ExporterStage: export the finished run <see cref="RunId"/> as <see cref="Export"/> asks.</summary>

@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Core.Quantization;
 
@@ -36,7 +37,7 @@ public sealed class QuantizerStage : ReceiveActor
         }
         var requester = _requester = Sender;
         var cancel = _cancel = new CancellationTokenSource();
-        var progress = new ForwardingProgress(p => requester.Tell(new StageProgress("quantizer",
+        var progress = new SynchronousProgress<QuantizationProgress>(p => requester.Tell(new StageProgress("quantizer",
             $"{(p.FromCache ? "read" : "quantized")} {p.Tensor}", p.Done, p.Total)));
         Task.Factory.StartNew(
                 () => new BaseQuantized(QuantizedBase.EnsureCached(request.ModelDirectory, request.Scheme, request.CacheDirectory, request.ComputeDtype, progress, cancel.Token)),
@@ -50,11 +51,5 @@ public sealed class QuantizerStage : ReceiveActor
         _requester = null;
         _cancel?.Dispose();
         _cancel = null;
-    }
-
-    /// <summary>Reports synchronously on the working thread (Progress&lt;T&gt; would post to a context).</summary>
-    private sealed class ForwardingProgress(Action<QuantizationProgress> report) : IProgress<QuantizationProgress>
-    {
-        public void Report(QuantizationProgress value) => report(value);
     }
 }

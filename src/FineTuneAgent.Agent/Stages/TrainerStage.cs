@@ -1,3 +1,4 @@
+using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Core.Training;
 
@@ -41,7 +42,7 @@ public sealed class TrainerStage : ReceiveActor
         }
         var requester = _requester = Sender;
         var cancel = _cancel = new CancellationTokenSource();
-        var progress = new ForwardingProgress(e => requester.Tell(new TrainingProgress(runId, e)));
+        var progress = new SynchronousProgress<TrainingEvent>(e => requester.Tell(new TrainingProgress(runId, e)));
         Task.Factory.StartNew(() => new TrainingFinished(train(progress, cancel.Token)),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self);
@@ -53,11 +54,5 @@ public sealed class TrainerStage : ReceiveActor
         _requester = null;
         _cancel?.Dispose();
         _cancel = null;
-    }
-
-    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to a context).</summary>
-    private sealed class ForwardingProgress(Action<TrainingEvent> report) : IProgress<TrainingEvent>
-    {
-        public void Report(TrainingEvent value) => report(value);
     }
 }

@@ -84,13 +84,7 @@ public static class Exporter
     };
 
     private static IProgress<GgufExportProgress>? GgufProgress(IProgress<ExportProgress>? progress) =>
-        progress is null ? null : new RelayProgress<GgufExportProgress>(p => progress.Report(new ExportProgress("gguf", $"{p.TensorName} ({p.Type})", p.Index, p.Count)));
-
-    /// <summary>Reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class RelayProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+        progress is null ? null : new SynchronousProgress<GgufExportProgress>(p => progress.Report(new ExportProgress("gguf", $"{p.TensorName} ({p.Type})", p.Index, p.Count)));
 
     private static ExportResult ExportGguf(ExportRequest request, PluginHost plugins, GgufModelWriter writeGguf, IProgress<ExportProgress>? progress)
     {
