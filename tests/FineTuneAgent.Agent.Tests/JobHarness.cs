@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Jobs;
+using FineTuneAgent.Core.History;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Core.Training;
 
@@ -24,10 +25,25 @@ public sealed class JobHarness : IDisposable
     private static readonly Lazy<PluginHost> s_plugins = new(() => PluginHost.Load(Path.Combine(AppContext.BaseDirectory, "plugins")));
     private readonly ActorSystem _system = ActorSystem.Create("jobs");
     private int _roots;
+    private IActorRef? _historyWriter;
 
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"fta-jobs-{Guid.NewGuid():N}");
 
     public RunStore Store => new(Path.Combine(Folder, "runs"));
+
+    /// <summary>The SQLite history beside the runs, once <see cref="RecordHistory"/> was called (later runs are recorded there).</summary>
+    public HistoryStore? History { get; private set; }
+
+    /// <summary>From now on runs are recorded in <see cref="History"/> through one writer actor, as `fta train` does.</summary>
+    public HistoryStore RecordHistory()
+    {
+        if (History is null)
+        {
+            History = HistoryStore.Open(HistoryStore.DefaultPath(Store.Folder));
+            _historyWriter = _system.ActorOf(HistoryWriter.Props(History), "history");
+        }
+        return History;
+    }
 
     public void Dispose()
     {
@@ -70,9 +86,12 @@ public sealed class JobHarness : IDisposable
 
     public async Task<(JobOutcome Outcome, List<TrainingEvent> Events, IActorRef Root)> Run(TrainingJob job, StartRun start, CancellationToken cancellation = default)
     {
-        var root = _system.ActorOf(Props.Create(() => new AgentRoot(job, null)), $"agent-{++_roots}");
+        var history = _historyWriter;
+        var root = _system.ActorOf(Props.Create(() => new AgentRoot(job, null, history)), $"agent-{++_roots}");
         var events = new ConcurrentQueue<TrainingEvent>();
         var outcome = await JobClient.Run(_system, root, start, events.Enqueue, cancellation).WaitAsync(Patience);
+        if (history is not null)
+            await history.Ask<HistoryProtocol.Written>(HistoryProtocol.Flush.Instance, Patience);
         return (outcome, events.ToList(), root);
     }
 

@@ -172,6 +172,27 @@ public sealed class RunsCommandTests : IClassFixture<RunsCommandTests.TwoRuns>
     }
 
     [Fact]
+    public void Train_RecordsItsRunInTheHistoryAsItGoes_WithHashesAndHardware()
+    {
+        // The training folder itself: `fta train` wrote history.db there; run.json carries no hashes or hardware,
+        // so these can only have come from the run's own writes, not from the import `fta runs` does.
+        Assert.True(File.Exists(Path.Combine(_runs.Folder, "history.db")));
+        var (code, stdout, stderr) = Runs(_runs.Folder, "show", _runs.Lora, "--json");
+        Assert.True(code == 0, stderr);
+        var run = Json(stdout);
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.Matches("^[0-9a-f]{64}$", run.GetProperty("model_hash").GetString());
+        Assert.Matches("^[0-9a-f]{64}$", run.GetProperty("dataset_hash").GetString());
+        Assert.Equal(Environment.ProcessorCount, run.GetProperty("hardware").GetProperty("cpu").GetProperty("logical_cores").GetInt32());
+        Assert.Equal(3, run.GetProperty("stats").GetProperty("steps").GetInt32());
+        Assert.Equal(3, run.GetProperty("metrics").EnumerateArray().Count(m => m.GetProperty("kind").GetString() == "train"));
+        // Both runs trained the same built-in model on the same bundled data.
+        var (_, full, _) = Runs(_runs.Folder, "show", _runs.Full, "--json");
+        Assert.Equal(run.GetProperty("model_hash").GetString(), Json(full).GetProperty("model_hash").GetString());
+        Assert.Equal(run.GetProperty("dataset_hash").GetString(), Json(full).GetProperty("dataset_hash").GetString());
+    }
+
+    [Fact]
     public void DamagedHistory_IsReportedWithItsPath_AndLeftAsItWas()
     {
         var dir = _runs.Copy();

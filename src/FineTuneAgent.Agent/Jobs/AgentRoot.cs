@@ -8,23 +8,27 @@ namespace FineTuneAgent.Agent.Jobs;
 /// run's progress and outcome), cancels runs (<see cref="CancelRun"/>) and answers
 /// <see cref="GetRunStatus"/>: a running run from its supervisor, a finished one from the run store.
 /// A supervisor that stops without an outcome (it crashed) is reported to its starter as failed.
+/// With a history writer (<see cref="Core.History.HistoryWriter"/>, owned by whoever owns this root), every run
+/// is also recorded in the SQLite history as it goes.
 /// </summary>
 public sealed class AgentRoot : ReceiveActor
 {
     private readonly TrainingJob _job;
     private readonly JobPolicy _policy;
+    private readonly IActorRef? _history;
     private readonly Dictionary<string, IActorRef> _running = new();
     private readonly Dictionary<IActorRef, IActorRef> _starters = new();
     private int _started;
 
-    public AgentRoot(TrainingJob job, JobPolicy? policy = null)
+    public AgentRoot(TrainingJob job, JobPolicy? policy = null, IActorRef? history = null)
     {
         _job = job;
+        _history = history;
         _policy = policy ?? JobPolicy.Default;
         Receive<StartRun>(start =>
         {
             var starter = Sender;
-            var supervisor = Context.ActorOf(Props.Create(() => new JobSupervisor(_job, start, starter, _policy)), $"job-{++_started}");
+            var supervisor = Context.ActorOf(Props.Create(() => new JobSupervisor(_job, start, starter, _policy, _history)), $"job-{++_started}");
             Context.Watch(supervisor);
             _starters[supervisor] = starter;
         });

@@ -2,6 +2,9 @@ using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Stages;
 using FineTuneAgent.Core.Datasets;
+using FineTuneAgent.Core.Hardware;
+using FineTuneAgent.Core.History;
+using FineTuneAgent.Core.Quantization;
 using FineTuneAgent.Core.Training;
 
 namespace FineTuneAgent.Agent.Jobs;
@@ -29,6 +32,10 @@ namespace FineTuneAgent.Agent.Jobs;
 /// </list>
 /// Progress goes to the starter as <see cref="TrainingProgress"/>; the end as one <see cref="JobOutcome"/>
 /// (also told to the parent), after which the supervisor stops.
+/// With a history writer, the run is also recorded there as it goes (<see cref="RunHistory"/>): the row at
+/// planning with the model's hash and a hardware snapshot, the dataset's hash, metrics, checkpoints, the
+/// evaluation, exports with their hashes, and the end; all told before the outcome, so a client that asks the
+/// writer for <see cref="HistoryProtocol.Flush"/> after the outcome finds the history complete.
 /// </summary>
 public sealed class JobSupervisor : ReceiveActor
 {
@@ -47,14 +54,17 @@ public sealed class JobSupervisor : ReceiveActor
     private string? _checkpoint;
     private string? _runId;
     private RunRecorder? _recorder;
+    private readonly IActorRef? _historyWriter;
+    private RunHistory? _history;
     private int? _lastStep;
     private int _retries;
     private bool _cancelRequested;
     private bool _done;
 
-    public JobSupervisor(TrainingJob job, StartRun start, IActorRef client, JobPolicy? policy = null)
+    public JobSupervisor(TrainingJob job, StartRun start, IActorRef client, JobPolicy? policy = null, IActorRef? history = null)
     {
         _job = job;
+        _historyWriter = history;
         _start = start;
         _client = client;
         _policy = policy ?? JobPolicy.Default;
@@ -106,20 +116,57 @@ public sealed class JobSupervisor : ReceiveActor
         var runId = _runId = request.RunId;
         var client = _client;
         _recorder = new RunRecorder(_job.Store, runId, new SynchronousProgress<TrainingEvent>(e => client.Tell(new TrainingProgress(runId, e))));
+        if (_historyWriter is not null)
+            _history = new RunHistory(_historyWriter, runId);
         var started = new JobStarted(runId, Self);
         _client.Tell(started);
         Context.Parent.Tell(started);
 
         // Planning writes the built-in model on its first use and loads the tokenizer: off the mailbox too.
-        var (job, self, checkpoint) = (_job, Self, _checkpoint);
+        var (job, self, checkpoint, recordHistory) = (_job, Self, _checkpoint, _history is not null);
         var say = new SynchronousProgress<TrainingEvent>(e => self.Tell(new TrainingProgress(runId, e)));
-        Task.Factory.StartNew(() => new RunPlanned(job.Plan(request, checkpoint, say)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        Task.Factory.StartNew(() =>
+            {
+                var plan = job.Plan(request, checkpoint, say);
+                return new RunPlanned(plan, recordHistory ? HistoryRowFor(job, plan, say) : null,
+                    checkpoint is null ? 0 : TrainerState.Read(checkpoint).GlobalStep);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self);
+    }
+
+    /// <summary>
+    /// The run's history row as planned: run.json's fields, the method and model folder resolved, the model's
+    /// content hash (read whole once, then remembered with the quantized-base cache) and this machine's hardware.
+    /// A hash that cannot be computed is said and left out; it never fails the run.
+    /// </summary>
+    private static HistoryRun HistoryRowFor(TrainingJob job, RunPlan plan, IProgress<TrainingEvent> say)
+    {
+        string? modelHash = null;
+        try
+        {
+            modelHash = QuantizedBase.Digest(plan.ModelDirectory, plan.QuantizedBaseCacheDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            say.Report(new JobMessage($"history: the model's hash was not recorded ({e.Message})"));
+        }
+        return HistoryRun.FromRecord(job.Store.Get(plan.Request.RunId), job.Store) with
+        {
+            Method = plan.Method.Name,
+            ModelPath = plan.ModelDirectory,
+            ModelHash = modelHash,
+            Hardware = new HardwareProbe().Probe().ToJson(),
+        };
     }
 
     private void OnPlanned(RunPlanned planned)
     {
         _plan = planned.Plan;
+        if (planned.HistoryRow is { } row)
+        {
+            _history!.Recorded(row);
+            _history.RestartsAfter(planned.FromStep); // a resume repeats the steps after its checkpoint
+        }
         if (_cancelRequested)
         {
             Cancelled();
@@ -132,6 +179,8 @@ public sealed class JobSupervisor : ReceiveActor
     private void OnDatasetPrepared(DatasetPrepared prepared)
     {
         _data = prepared.Dataset;
+        if (_data.ContentHash is { } hash)
+            _history?.DatasetHashed(hash);
         Report(new DatasetReady(_data.Summary, _data.Cache));
         if (_plan!.Quantization is { } scheme)
             StartStage("quantizer", Props.Create<QuantizerStage>(),
@@ -185,6 +234,7 @@ public sealed class JobSupervisor : ReceiveActor
     private void OnEvaluated(EvaluationFinished done)
     {
         var r = done.Result;
+        _history?.Evaluated(System.Text.Json.Nodes.JsonNode.Parse(r.ToJsonString())!.AsObject(), done.SavedTo);
         Report(new EvaluationReady(done.SavedTo ?? "", r.Base.Validation.Loss, r.Tuned?.Validation.Loss, r.ForgettingLossIncrease,
             r.Base.Generation.Scores.RougeL, r.Tuned?.Generation.Scores.RougeL, r.Base.Generation.Scores.Samples));
         ExportOrComplete();
@@ -193,7 +243,7 @@ public sealed class JobSupervisor : ReceiveActor
     private void ExportOrComplete()
     {
         if (_plan!.Request.Export is { } export)
-            StartStage("exporter", Props.Create(() => new ExporterStage(_job.Plugins)), new StartExport(_job.Store, _runId!, export));
+            StartStage("exporter", Props.Create(() => new ExporterStage(_job.Plugins)), new StartExport(_job.Store, _runId!, export) { DescribeForHistory = _history is not null });
         else
             Finish(new JobCompleted(_runId!, _summary!));
     }
@@ -202,6 +252,8 @@ public sealed class JobSupervisor : ReceiveActor
     {
         foreach (var result in done.Results)
             Report(new ExportReady(Core.Export.ExportChoices.Name(result.Format), result.OutputPath));
+        foreach (var artefact in done.Artefacts)
+            _history?.Artefact(artefact);
         Finish(new JobCompleted(_runId!, _summary!));
     }
 
@@ -223,11 +275,16 @@ public sealed class JobSupervisor : ReceiveActor
     {
         if (progress.Event is StepCompleted s)
             _lastStep = s.Step;
+        _history?.Report(progress.Event);
         _client.Tell(progress);
     }
 
     /// <summary>Stage events: recorded (the run's facts) and passed to the client.</summary>
-    private void Report(TrainingEvent e) => _recorder!.Report(e);
+    private void Report(TrainingEvent e)
+    {
+        _recorder!.Report(e);
+        _history?.Report(e);
+    }
 
     private void OnCancel()
     {
@@ -280,6 +337,7 @@ public sealed class JobSupervisor : ReceiveActor
             retry.PerDeviceTrainBatchSize, retry.GradientAccumulationSteps, oom.Message);
         if (_checkpoint is null)
             _job.Store.TruncateMetricsAfter(_runId!, 0); // the retry repeats every step
+        _history?.RestartsAfter(fromStep);
         Record(r => r with { Retries = r.Retries.Append(TrainingEventJson.Write(retried)).ToList(), Config = request.ToJson() });
         Report(retried);
         StartTrainer();
@@ -290,6 +348,8 @@ public sealed class JobSupervisor : ReceiveActor
         var output = (_plan?.Request ?? _start.Request)?.OutputDirectory;
         var checkpoint = output is null ? null : CheckpointFolder.Latest(output);
         Record(r => r with { Status = RunStatus.Cancelled, Error = "cancelled" });
+        EnsureHistoryRow();
+        _history?.Cancelled();
         Finish(new JobCancelled(_runId!, checkpoint));
     }
 
@@ -297,6 +357,8 @@ public sealed class JobSupervisor : ReceiveActor
     {
         var reason = $"{e.GetType().Name}: {e.Message}{note}";
         Record(r => r with { Status = RunStatus.Failed, Error = reason });
+        EnsureHistoryRow();
+        _history?.Failed(reason);
         Finish(new JobFailed(_runId, reason, e));
     }
 
@@ -307,8 +369,17 @@ public sealed class JobSupervisor : ReceiveActor
             _job.Store.Save(change(_job.Store.Get(id)));
     }
 
+    /// <summary>A run that ends before its plan arrived still gets its history row, from run.json, when it got that far.</summary>
+    private void EnsureHistoryRow()
+    {
+        if (_history is { IsRecorded: false } history && _job.Store.Exists(history.RunId))
+            history.Recorded(HistoryRun.FromRecord(_job.Store.Get(history.RunId), _job.Store));
+    }
+
     private void Finish(JobOutcome outcome)
     {
+        if (outcome is JobCompleted completed)
+            _history?.Completed(completed.Summary);
         _done = true;
         _client.Tell(outcome);
         Context.Parent.Tell(outcome);
@@ -324,5 +395,5 @@ public sealed class JobSupervisor : ReceiveActor
     private sealed record EvaluationPlanned(Core.Evaluation.EvaluationRequest? Request);
 
     /// <summary>The planning task's result.</summary>
-    private sealed record RunPlanned(RunPlan Plan);
+    private sealed record RunPlanned(RunPlan Plan, HistoryRun? HistoryRow, int FromStep);
 }

@@ -1,6 +1,7 @@
 using FineTuneAgent.Core;
 using FineTuneAgent.Actors;
 using FineTuneAgent.Core.Export;
+using FineTuneAgent.Core.History;
 using FineTuneAgent.Core.Plugins;
 using FineTuneAgent.Core.Training;
 
@@ -36,8 +37,19 @@ public sealed class ExporterStage : ReceiveActor
         var plugins = _plugins;
         var progress = new SynchronousProgress<ExportProgress>(p => requester.Tell(new StageProgress("exporter",
             p.Message ?? $"{p.Phase} {p.Item}", p.Done, p.Total)));
-        Task.Factory.StartNew(() => new ExportsFinished(Exporter.ExportRun(start.Store, start.RunId, start.Export.Formats, start.Export.DType,
-                    start.Export.Quant, plugins, Exporter.GgufWriter(plugins), progress)),
+        Task.Factory.StartNew(() =>
+                {
+                    var results = Exporter.ExportRun(start.Store, start.RunId, start.Export.Formats, start.Export.DType,
+                        start.Export.Quant, plugins, Exporter.GgufWriter(plugins), progress);
+                    var artefacts = start.DescribeForHistory
+                        ? results.Select(r =>
+                        {
+                            progress.Report(ExportProgress.Say("hashing", $"hashing {r.OutputPath} for the run history"));
+                            return HistoryArtefact.Describe(start.RunId, $"export-{ExportChoices.Name(r.Format)}", r.OutputPath, hash: true);
+                        }).ToList()
+                        : [];
+                    return new ExportsFinished(results, artefacts);
+                },
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self);
     }
@@ -51,7 +63,11 @@ public sealed class ExporterStage : ReceiveActor
 }
 
 /// <summary>ExporterStage: export the finished run <see cref="RunId"/> as <see cref="Export"/> asks.</summary>
-public sealed record StartExport(RunStore Store, string RunId, ExportAfterTraining Export);
+public sealed record StartExport(RunStore Store, string RunId, ExportAfterTraining Export)
+{
+    /// <summary>Also describe each export for the run history: its size and SHA-256 (every byte read once more).</summary>
+    public bool DescribeForHistory { get; init; }
+}
 
-/// <summary>ExporterStage's answer: what each format wrote.</summary>
-public sealed record ExportsFinished(IReadOnlyList<ExportResult> Results);
+/// <summary>ExporterStage's answer: what each format wrote, and (when asked) each export described for the history.</summary>
+public sealed record ExportsFinished(IReadOnlyList<ExportResult> Results, IReadOnlyList<HistoryArtefact> Artefacts);

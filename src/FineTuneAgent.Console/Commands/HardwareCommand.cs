@@ -20,15 +20,13 @@ public static class HardwareCommand
         return command;
     }
 
-    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     private static int Run(bool json, string? smi)
     {
         var probe = smi is null ? new HardwareProbe() : new HardwareProbe { NvidiaSmiExecutable = smi };
         var report = probe.Probe();
         if (json)
         {
-            System.Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
+            System.Console.WriteLine(JsonSerializer.Serialize(report, HardwareReport.JsonOptions));
             return 0;
         }
         var console = Terminal.Create();

@@ -7,6 +7,7 @@ using FineTuneAgent.Actors;
 using FineTuneAgent.Agent.Jobs;
 using FineTuneAgent.Core.Export;
 using FineTuneAgent.Core.Plugins;
+using FineTuneAgent.Core.History;
 using FineTuneAgent.Core.Training;
 
 namespace FineTuneAgent.Console.Commands;
@@ -189,11 +190,39 @@ public static class TrainCommand
         return (chosen.Method, $"--method auto picked {chosen.Label}: {string.Join(" ", recommendation.Reasons.Skip(1).Take(1))}");
     }
 
+    /// <summary>
+    /// The run history beside the runs (&lt;runs-dir&gt;/history.db). A history that cannot be opened (damaged, from a
+    /// newer fta) is left as it is and said on stderr: the run still trains and keeps run.json and metrics.jsonl,
+    /// which `fta runs` imports once the history is repaired.
+    /// </summary>
+    private static HistoryStore? OpenHistory(RunStore runs)
+    {
+        try
+        {
+            return HistoryStore.Open(HistoryStore.DefaultPath(runs.Folder));
+        }
+        catch (Exception e) when (e is HistoryDatabaseException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            System.Console.Error.WriteLine($"fta: warning: this run is not recorded in the history: {e.Message}");
+            return null;
+        }
+    }
+
     internal static TrainingSummary Train(TrainingJob job, StartRun start, IProgress<TrainingEvent> progress, CancellationToken cancellation)
     {
         using var system = ActorSystem.Create("fta");
-        var root = system.ActorOf(Props.Create(() => new AgentRoot(job, null)), "agent");
+        var history = OpenHistory(job.Store) is { } store ? system.ActorOf(HistoryWriter.Props(store), "history") : null;
+        var root = system.ActorOf(Props.Create(() => new AgentRoot(job, null, history)), "agent");
         var outcome = JobClient.Run(system, root, start, progress.Report, cancellation).GetAwaiter().GetResult();
+        // The run told its history everything before its outcome; wait until the writer has committed it.
+        try
+        {
+            history?.Ask<HistoryProtocol.Written>(HistoryProtocol.Flush.Instance, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        }
+        catch (AskTimeoutException)
+        {
+            System.Console.Error.WriteLine("fta: warning: the run history did not confirm its last writes within a minute; `fta runs` re-imports the run from its folder");
+        }
         switch (outcome)
         {
             case JobCompleted completed:

@@ -29,23 +29,25 @@ public static class DatasetPipeline
         ArgumentNullException.ThrowIfNull(format);
         Validate(request);
 
-        byte[]? key = null;
+        // The key hashes the data and tokenizer files (cheap next to tokenizing them): computed even without a
+        // cache, since it is also the run history's dataset hash.
+        var key = DatasetCacheKey.Compute(request, format.Name, tokenizerFiles);
+        var hash = Convert.ToHexStringLower(key);
         string? problem = null;
         if (request.CacheDirectory is { } dir)
         {
-            key = DatasetCacheKey.Compute(request, format.Name, tokenizerFiles);
             var cached = DatasetCache.TryLoad(dir, key, out problem);
             if (cached is not null)
             {
                 progress?.Invoke($"dataset: loaded from cache {cached.CacheFile}");
-                return cached with { Cache = CacheOutcome.Hit };
+                return cached with { Cache = CacheOutcome.Hit, ContentHash = hash };
             }
             if (problem is not null)
                 progress?.Invoke($"dataset: cache not trusted ({problem}); rebuilding");
         }
 
-        var built = Build(request, tokenizer, format, progress);
-        if (request.CacheDirectory is { } cacheDir && key is not null)
+        var built = Build(request, tokenizer, format, progress) with { ContentHash = hash };
+        if (request.CacheDirectory is { } cacheDir)
         {
             var file = DatasetCache.Save(cacheDir, key, built);
             built = built with { Cache = problem is null ? CacheOutcome.Miss : CacheOutcome.Rebuilt, CacheFile = file, CacheProblem = problem };

@@ -32,6 +32,16 @@ public static class HistoryProtocol
 
     public sealed record PutHardwareProfile(HardwareProfileEntry Profile);
 
+    /// <summary>Writes nothing; answered with <see cref="Written"/> once every write that arrived before it is committed.</summary>
+    public sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+
+        private Flush()
+        {
+        }
+    }
+
     /// <summary>The answer to an asked write: it is committed.</summary>
     public sealed class Written
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using FineTuneAgent.Core.Training;
 
@@ -42,4 +43,28 @@ public sealed record HistoryRun
 
     /// <summary>The trainer's summary (<see cref="TrainingSummary.ToJson"/>) once the run finished.</summary>
     public JsonObject? Summary { get; init; }
+
+    /// <summary>A run.json as a history row. run.json records no hashes or hardware; those stay empty.</summary>
+    public static HistoryRun FromRecord(RunRecord record, RunStore runs)
+    {
+        var config = record.Config;
+        var model = (string?)config["model"];
+        if (model is null && config["built_in_seed"] is JsonValue seed && seed.TryGetValue<int>(out var s))
+            model = Path.Combine(runs.Folder, "builtin-models", $"{TrainingJob.BuiltInFamily}-{TrainingJob.BuiltInSize}-seed{s.ToString(CultureInfo.InvariantCulture)}");
+        return new HistoryRun
+        {
+            Id = record.Id,
+            CreatedAt = record.CreatedAt,
+            UpdatedAt = record.UpdatedAt,
+            Status = record.Status,
+            Method = (string?)config["method"] ?? (string?)record.Summary?["method"],
+            ModelPath = model,
+            Config = config,
+            OutputDirectory = record.OutputDirectory,
+            StartedAt = record.CreatedAt,
+            EndedAt = record.Status == RunStatus.Running ? null : record.UpdatedAt,
+            Error = record.Error,
+            Summary = record.Summary,
+        };
+    }
 }

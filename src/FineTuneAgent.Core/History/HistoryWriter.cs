@@ -31,6 +31,7 @@ public sealed class HistoryWriter : ReceiveActor
         Receive<RecordEvaluation>(m => Apply(m, (c, t) => HistoryWrites.RecordEvaluation(c, t, m.RunId, m.Results, m.Source, DateTimeOffset.UtcNow)));
         Receive<RecordArtefact>(m => Apply(m, (c, t) => HistoryWrites.RecordArtefact(c, t, m.Artefact)));
         Receive<PutHardwareProfile>(m => Apply(m, (c, t) => HistoryWrites.PutHardwareProfile(c, t, m.Profile)));
+        Receive<Flush>(_ => ReplyIfAsked(Written.Instance));
         Receive<DeleteRun>(m => Apply(m, (c, t) => new RunDeleted(m.RunId, HistoryWrites.DeleteRun(c, t, m.RunId, DateTimeOffset.UtcNow))));
     }
 

@@ -60,7 +60,7 @@ internal static class RunFolderImport
 
     private static void Write(SqliteConnection c, SqliteTransaction t, RunStore runs, RunRecord record, string folder, string stamp, List<string> problems)
     {
-        HistoryWrites.UpsertRun(c, t, ToHistoryRun(record, runs));
+        HistoryWrites.UpsertRun(c, t, HistoryRun.FromRecord(record, runs));
         HistorySql.Execute(c, "DELETE FROM metrics WHERE run_id = $id", t, ("$id", record.Id));
         var metrics = runs.Metrics(record.Id).Select(HistoryMetric.FromEventJson).OfType<HistoryMetric>().ToList();
         HistoryWrites.AppendMetrics(c, t, record.Id, metrics);
@@ -85,30 +85,6 @@ internal static class RunFolderImport
             INSERT INTO run_folder_imports (run_id, folder, stamp) VALUES ($id, $folder, $stamp)
             ON CONFLICT (run_id) DO UPDATE SET folder = excluded.folder, stamp = excluded.stamp
             """, t, ("$id", record.Id), ("$folder", folder), ("$stamp", stamp));
-    }
-
-    /// <summary>A run.json as a history row. run.json records no hashes or hardware; those stay empty.</summary>
-    internal static HistoryRun ToHistoryRun(RunRecord record, RunStore runs)
-    {
-        var config = record.Config;
-        var model = (string?)config["model"];
-        if (model is null && config["built_in_seed"] is JsonValue seed && seed.TryGetValue<int>(out var s))
-            model = Path.Combine(runs.Folder, "builtin-models", $"{TrainingJob.BuiltInFamily}-{TrainingJob.BuiltInSize}-seed{s.ToString(CultureInfo.InvariantCulture)}");
-        return new HistoryRun
-        {
-            Id = record.Id,
-            CreatedAt = record.CreatedAt,
-            UpdatedAt = record.UpdatedAt,
-            Status = record.Status,
-            Method = (string?)config["method"] ?? (string?)record.Summary?["method"],
-            ModelPath = model,
-            Config = config,
-            OutputDirectory = record.OutputDirectory,
-            StartedAt = record.CreatedAt,
-            EndedAt = record.Status == RunStatus.Running ? null : record.UpdatedAt,
-            Error = record.Error,
-            Summary = record.Summary,
-        };
     }
 
     /// <summary>Sizes and modification times of run.json and metrics.jsonl: any write to either changes it.</summary>

@@ -92,11 +92,20 @@ public static class QuantizedBase
             return (new CausalLM(config, dtype, initialize: false), dtype);
     }
 
+    /// <summary>
+    /// The checkpoint's content digest (<see cref="CheckpointDigest"/>), with the memo of file digests kept in
+    /// <paramref name="cacheDir"/> (so a model is read whole once, whoever asks first: the quantizer or the history).
+    /// </summary>
+    public static string Digest(string modelDir, string cacheDir)
+    {
+        Directory.CreateDirectory(cacheDir);
+        return CheckpointDigest.Compute(modelDir, Path.Combine(cacheDir, "digests.json"));
+    }
+
     /// <summary>The cache file for this checkpoint's content (digest), scheme and compute dtype.</summary>
     private static string CacheFileFor(string modelDir, string cacheDir, QuantizationScheme scheme, ScalarType dtype)
     {
-        Directory.CreateDirectory(cacheDir);
-        var digest = CheckpointDigest.Compute(modelDir, Path.Combine(cacheDir, "digests.json"));
+        var digest = Digest(modelDir, cacheDir);
         return Path.Combine(cacheDir, $"qbase-{digest[..32]}-{scheme.Key}-{Checkpoint.NameOf(dtype)}.safetensors");
     }
 
