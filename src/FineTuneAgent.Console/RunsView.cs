@@ -138,6 +138,8 @@ internal static class RunsView
         RunStatus.Completed => "[green]completed[/]",
         RunStatus.Failed => "[red]failed[/]",
         RunStatus.Cancelled => "[yellow]cancelled[/]",
+        RunStatus.Queued => "[grey]queued[/]",
+        RunStatus.Interrupted => "[yellow]interrupted[/]",
         _ => "[blue]running[/]",
     };
 

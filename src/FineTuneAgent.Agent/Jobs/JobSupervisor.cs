@@ -59,6 +59,8 @@ public sealed class JobSupervisor : ReceiveActor
     private int? _lastStep;
     private int _retries;
     private bool _cancelRequested;
+    private bool _interrupt;
+    private FileLock? _lock;
     private bool _done;
 
     public JobSupervisor(TrainingJob job, StartRun start, IActorRef client, JobPolicy? policy = null, IActorRef? history = null)
@@ -79,7 +81,7 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<EvaluationFinished>(OnEvaluated);
         Receive<ExportsFinished>(OnExported);
         Receive<Status.Failure>(failure => OnFailure(failure.Cause));
-        Receive<CancelJob>(_ => OnCancel());
+        Receive<CancelJob>(OnCancel);
         Receive<GetRunStatus>(_ => Sender.Tell(new RunStatusReport(_runId ?? "", RunStatus.Running, _lastStep, _retries, null)));
         Receive<Terminated>(t => t.ActorRef.Equals(_current) && !_done,
             _ => Fail(new InvalidOperationException($"the {_stage} stage stopped before it answered (it crashed; see the log)")));
@@ -91,10 +93,11 @@ public sealed class JobSupervisor : ReceiveActor
 
     protected override void PreStart() => Self.Tell(BeginRun.Instance);
 
-    /// <summary>Releases the run's plugin leases.</summary>
+    /// <summary>Releases the run's plugin leases and its lock.</summary>
     protected override void PostStop()
     {
         _plan?.Dispose();
+        _lock?.Dispose();
         base.PostStop();
     }
 
@@ -114,6 +117,14 @@ public sealed class JobSupervisor : ReceiveActor
             return;
         }
         var runId = _runId = request.RunId;
+        // One process per run: a run another process is training is refused without touching its records.
+        _lock = RunLock.TryTake(_job.Store, runId, out var holder);
+        if (_lock is null)
+        {
+            Finish(new JobFailed(runId, $"run {runId} is already running in another process ({holder})",
+                new InvalidOperationException($"run {runId} is locked by {holder}")));
+            return;
+        }
         var client = _client;
         _recorder = new RunRecorder(_job.Store, runId, new SynchronousProgress<TrainingEvent>(e => client.Tell(new TrainingProgress(runId, e))));
         if (_historyWriter is not null)
@@ -286,11 +297,12 @@ public sealed class JobSupervisor : ReceiveActor
         _history?.Report(e);
     }
 
-    private void OnCancel()
+    private void OnCancel(CancelJob cancel)
     {
         if (_done)
             return;
         _cancelRequested = true;
+        _interrupt |= cancel.Interrupt;
         switch (_stage)
         {
             case Planning:
@@ -347,10 +359,13 @@ public sealed class JobSupervisor : ReceiveActor
     {
         var output = (_plan?.Request ?? _start.Request)?.OutputDirectory;
         var checkpoint = output is null ? null : CheckpointFolder.Latest(output);
-        Record(r => r with { Status = RunStatus.Cancelled, Error = "cancelled" });
+        var (status, reason) = _interrupt
+            ? (RunStatus.Interrupted, "interrupted: the agent stopped; it resumes this run when it starts again")
+            : (RunStatus.Cancelled, "cancelled");
+        Record(r => r with { Status = status, Error = reason });
         EnsureHistoryRow();
-        _history?.Cancelled();
-        Finish(new JobCancelled(_runId!, checkpoint));
+        _history?.Cancelled(status, reason);
+        Finish(new JobCancelled(_runId!, checkpoint, _interrupt));
     }
 
     private void Fail(Exception e, string note = "")

@@ -52,26 +52,4 @@ public static class PluginsCommand
         PluginStatus.Draining => $"[yellow]superseded, draining ({p.Leases} lease{(p.Leases == 1 ? "" : "s")})[/]",
         _ => $"[red]failed:[/] {Markup.Escape(p.Reason ?? "")}",
     };
-
-    /// <summary>One plugin as `fta plugins --json` prints it.</summary>
-    public sealed record PluginRow(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("kind")] string? Kind,
-        [property: JsonPropertyName("version")] string? Version,
-        [property: JsonPropertyName("folder")] string Folder,
-        [property: JsonPropertyName("status")] string Status,
-        [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
-        [property: JsonPropertyName("leases")] int Leases)
-    {
-        public static PluginRow Of(PluginInfo p) => new(p.Name, p.Kind?.ToString().ToLowerInvariant(), p.Version, p.Folder, StatusName(p.Status), p.Reason, p.Leases);
-
-        private static string StatusName(PluginStatus status) => status switch
-        {
-            PluginStatus.Loaded => "loaded",
-            PluginStatus.ReloadFailed => "reload-failed",
-            PluginStatus.NoImplementations => "no-implementations",
-            PluginStatus.Draining => "draining",
-            _ => "failed",
-        };
-    }
 }

@@ -43,7 +43,7 @@ public static class RecommendCommand
             using var plugins = PluginHost.Load();
             var recommendation = new Recommender(plugins.Method).Recommend(config, name, budget, request);
             if (parse.GetValue(json))
-                System.Console.WriteLine(ToJson(recommendation).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                System.Console.WriteLine(recommendation.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else
                 Print(recommendation);
             return recommendation.Chosen is null ? 2 : 0;
@@ -90,30 +90,4 @@ public static class RecommendCommand
             chart.AddItem(p.Label, Math.Round(p.Estimate.TotalBytes / 1e9, 1), p.Fits ? Color.Green : Color.Red);
         console.Write(chart);
     }
-
-    private static JsonObject Plan(TrainingPlan p) => new()
-    {
-        ["label"] = p.Label,
-        ["method"] = p.Method,
-        ["settings"] = p.Settings.DeepClone(),
-        ["fits"] = p.Fits,
-        ["per_device_train_batch_size"] = p.MicroBatchSize,
-        ["gradient_accumulation_steps"] = p.GradientAccumulationSteps,
-        ["gradient_checkpointing"] = p.GradientCheckpointing,
-        ["cutoff_len"] = p.CutoffLength,
-        ["estimate_bytes"] = p.Estimate.TotalBytes,
-        ["components"] = new JsonObject(p.Estimate.Components.Select(c => KeyValuePair.Create(c.Component, (JsonNode?)c.Bytes))),
-    };
-
-    private static JsonObject ToJson(Recommendation r) => new()
-    {
-        ["model"] = r.Model,
-        ["device"] = r.Budget.Device,
-        ["free_bytes"] = r.Budget.FreeBytes,
-        ["usable_bytes"] = r.Budget.UsableBytes,
-        ["chosen"] = r.Chosen is null ? null : Plan(r.Chosen),
-        ["alternatives"] = new JsonArray(r.Alternatives.Select(p => (JsonNode)Plan(p)).ToArray()),
-        ["does_not_fit"] = new JsonArray(r.DoesNotFit.Select(p => (JsonNode)Plan(p)).ToArray()),
-        ["reasons"] = new JsonArray(r.Reasons.Select(s => (JsonNode)s).ToArray()),
-    };
 }

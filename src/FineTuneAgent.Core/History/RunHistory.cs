@@ -83,7 +83,8 @@ public sealed class RunHistory(IActorRef writer, string runId)
 
     public void Failed(string reason) => Ended(RunStatus.Failed, reason, null);
 
-    public void Cancelled() => Ended(RunStatus.Cancelled, "cancelled", null);
+    /// <summary>Cancelled by its user, or interrupted by its agent's shutdown (<paramref name="status"/>).</summary>
+    public void Cancelled(RunStatus status = RunStatus.Cancelled, string reason = "cancelled") => Ended(status, reason, null);
 
     private void Ended(RunStatus status, string? error, JsonObject? summary)
     {

@@ -43,10 +43,10 @@ public sealed class RunStore(string folder)
 
     public string RunFolder(string id) => Path.Combine(Folder, id);
 
-    public RunRecord Create(string id, JsonObject config, string outputDirectory)
+    public RunRecord Create(string id, JsonObject config, string outputDirectory, RunStatus status = RunStatus.Running)
     {
         var now = DateTimeOffset.UtcNow;
-        var record = new RunRecord { Id = id, Status = RunStatus.Running, CreatedAt = now, UpdatedAt = now, Config = config, OutputDirectory = outputDirectory };
+        var record = new RunRecord { Id = id, Status = status, CreatedAt = now, UpdatedAt = now, Config = config, OutputDirectory = outputDirectory };
         Directory.CreateDirectory(RunFolder(id));
         Save(record);
         return record;
