@@ -7,7 +7,7 @@ namespace FineTuneAgent.Console;
 internal static class UserError
 {
     public static bool IsUserError(Exception e) => e is ArgumentException or IOException or FormatException or KeyNotFoundException
-        or UnauthorizedAccessException or InvalidDataException
+        or UnauthorizedAccessException or InvalidDataException or AgentRequestException
         or FineTuneAgent.Modeling.Config.ModelConfigException or FineTuneAgent.Modeling.Checkpoints.CheckpointException
         or FineTuneAgent.Torch.TorchException or FineTuneAgent.Modeling.Tokenization.TokenizerLoadException
         or FineTuneAgent.Modeling.Chat.ChatFormatException or FineTuneAgent.Abstractions.Methods.MethodSettingsException

@@ -113,6 +113,12 @@ public sealed class JobSupervisor : ReceiveActor
         }
         catch (Exception e)
         {
+            // A resume of a recorded run that cannot go on is that run's failure (an agent would otherwise retry it at every start).
+            if (_start.ResumeFrom is { } from && _job.Store.Exists(from) && RunLock.TryTake(_job.Store, from, out _) is { } free)
+            {
+                free.Dispose();
+                _runId = from;
+            }
             Fail(e);
             return;
         }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using FineTuneAgent.Agent.Daemon;
 using FineTuneAgent.Core.Config;
 using FineTuneAgent.Core.Config.Hocon;
+using FineTuneAgent.Core.History;
 
 namespace FineTuneAgent.Console.Commands;
 
@@ -64,7 +65,17 @@ public static class AgentCommand
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        var daemon = AgentDaemon.StartAsync(settings, System.Console.Out).GetAwaiter().GetResult();
+        AgentDaemon daemon;
+        try
+        {
+            daemon = AgentDaemon.StartAsync(settings, System.Console.Out).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or HistoryDatabaseException or UnauthorizedAccessException)
+        {
+            // Another agent on the folder, the port taken, a damaged history: one line, nothing changed.
+            System.Console.Error.WriteLine($"fta: error: {e.Message}");
+            return 1;
+        }
         System.Console.Out.Flush();
         stop.Wait();
         System.Console.WriteLine("fta agent: stopping (running runs save a checkpoint first)");

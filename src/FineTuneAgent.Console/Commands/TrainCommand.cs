@@ -66,11 +66,13 @@ public static class TrainCommand
         var export = new Option<string?>("--export") { Description = "After training, export the final adapter: peft, merged, gguf, or several comma-separated, into <output>/export-<format>." };
         var exportDtype = new Option<string?>("--export-dtype") { Description = "Merged export dtype: bf16, f16 or f32 (default: the base's)." };
         var exportQuant = new Option<string?>("--export-quant") { Description = "GGUF export tensor type: f32, f16 (default), q8_0 or q4_0." };
+        var agentUrl = new Option<string?>("--agent") { Description = $"Submit the run to this running agent (http://host:port/) and follow it; default: {AgentClient.UrlVariable}, else the agent serving --runs-dir if one runs, else train here." };
+        var agentToken = new Option<string?>("--token") { Description = $"The agent's auth token (default: {AgentClient.TokenVariable})." };
         var noEval = new Option<bool>("--no-eval") { Description = "Skip the evaluation after training (by default: base vs tuned on the held-out rows when --val-size holds rows out)." };
         var evalSamples = new Option<int?>("--eval-samples") { Description = "Held-out prompts the evaluation after training generates for (default 8)." };
         var command = new Command("train", "Fine-tune a model (no arguments: the built-in tiny Qwen3 on the bundled samples).")
         {
-            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant, noEval, evalSamples,
+            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant, noEval, evalSamples, agentUrl, agentToken,
         };
         command.SetAction(parse =>
         {
@@ -81,6 +83,7 @@ public static class TrainCommand
             var store = new RunStore(parse.GetValue(runsDir) ?? RunStore.DefaultFolder);
             using var plugins = PluginHost.Load();
             var job = new TrainingJob(store, plugins);
+            using var agent = AgentClient.Find(parse.GetValue(agentUrl), parse.GetValue(agentToken), store.Folder);
             var view = TrainView.Create(parse.GetValue(json));
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -96,7 +99,9 @@ public static class TrainCommand
                 {
                     if (exports is not null)
                         throw new ArgumentException($"--export goes with a new run; once run {from} finishes, export it with: fta export --run {from} --format ...");
-                    summary = view.Run(progress => Train(job, StartRun.Resume(from), progress, cts.Token));
+                    summary = agent is not null
+                        ? view.Run(progress => agent.Train(null, from, progress, cts.Token))
+                        : view.Run(progress => Train(job, StartRun.Resume(from), progress, cts.Token));
                 }
                 else
                 {
@@ -150,7 +155,18 @@ public static class TrainCommand
                         Evaluation = new EvaluateAfterTraining { Enabled = !parse.GetValue(noEval), MaxSamples = parse.GetValue(evalSamples) ?? 8 },
                         Export = exports is null ? null : new ExportAfterTraining(exports, exportAs, ggufQuant),
                     };
-                    summary = view.Run(progress => Train(job, StartRun.New(request), progress, cts.Token));
+                    if (agent is not null)
+                    {
+                        // The agent puts the output beside its own run record unless --out said where.
+                        var remote = request.ToJson();
+                        if (parse.GetValue(output) is null)
+                            remote.Remove("output_dir");
+                        summary = view.Run(progress => agent.Train(remote, null, progress, cts.Token));
+                    }
+                    else
+                    {
+                        summary = view.Run(progress => Train(job, StartRun.New(request), progress, cts.Token));
+                    }
                 }
                 view.Finish(summary);
                 return 0;

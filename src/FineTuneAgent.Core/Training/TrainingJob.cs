@@ -70,7 +70,9 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     {
         string? checkpoint;
         TrainRequest request;
-        if (Directory.Exists(runOrDirectory))
+        // A bare run id names the run even when the working directory holds a folder of that name (the runs folder itself).
+        var isRunId = store.Exists(runOrDirectory) && runOrDirectory.IndexOfAny(['/', '\\']) < 0;
+        if (!isRunId && Directory.Exists(runOrDirectory))
         {
             checkpoint = CheckpointFolder.IsCheckpoint(runOrDirectory) ? runOrDirectory : CheckpointFolder.Latest(runOrDirectory)
                 ?? throw new FileNotFoundException($"{runOrDirectory} holds no complete checkpoint (checkpoint-<step>/ with {TrainerState.FileName})");

@@ -41,4 +41,27 @@ public sealed record TrainingSummary(
         ["last_checkpoint"] = LastCheckpoint,
         ["elapsed_seconds"] = Math.Round(Elapsed.TotalSeconds, 2),
     };
+
+    /// <summary>The summary back from <see cref="ToJson"/> (a remote agent's run outcome); a missing or mistyped field is named.</summary>
+    public static TrainingSummary FromJson(JsonObject json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return new TrainingSummary(
+                Required<string>(json, "run_id"), Required<string>(json, "method"), (string?)json["method_note"],
+                Required<int>(json, "steps"), Required<int>(json, "total_steps"),
+                (double?)json["first_train_loss"], (double?)json["last_train_loss"], (double?)json["first_eval_loss"],
+                (double?)json["last_eval_loss"], (double?)json["best_eval_loss"], (bool?)json["stopped_early"] ?? false,
+                Required<int>(json, "train_rows"), Required<int>(json, "eval_rows"), Required<string>(json, "output_dir"),
+                (string?)json["last_checkpoint"], TimeSpan.FromSeconds((double?)json["elapsed_seconds"] ?? 0));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{source}: malformed training summary: {e.Message}", e);
+        }
+
+        static T Required<T>(JsonObject o, string key) =>
+            o[key] is JsonValue v ? v.GetValue<T>() : throw new InvalidOperationException($"missing \"{key}\"");
+    }
 }
