@@ -95,44 +95,71 @@ public sealed class AgentClient : IDisposable
     private JsonObject Follow(string runId, IProgress<TrainingEvent> progress)
     {
         long last = 0;
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = 0; attempt <= MaxReconnects; attempt++)
         {
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/runs/{runId}/events");
-                if (last > 0)
-                    request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead);
-                if (!response.IsSuccessStatusCode)
-                    throw Failure(response);
-                using var reader = new StreamReader(response.Content.ReadAsStream(), Encoding.UTF8);
-                long? id = null;
-                string? data = null;
-                while (reader.ReadLine() is { } line)
+                foreach (var (id, json) in Events(runId, last, CancellationToken.None))
                 {
-                    if (line.StartsWith("id: ", StringComparison.Ordinal))
-                        id = long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
-                    else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                        data = line[6..];
-                    else if (line.Length == 0 && data is not null)
-                    {
-                        var json = JsonNode.Parse(data)!.AsObject();
-                        last = id ?? last + 1;
-                        (id, data) = (null, null);
-                        if ((string?)json["event"] == "outcome")
-                            return json;
-                        if (Describe(json) is { } e)
-                            progress.Report(e);
-                    }
+                    last = id;
+                    if ((string?)json["event"] == "outcome")
+                        return json;
+                    if (Describe(json) is { } e)
+                        progress.Report(e);
                 }
             }
             catch (Exception e) when (e is IOException or HttpRequestException && attempt < MaxReconnects)
             {
                 Thread.Sleep(TimeSpan.FromSeconds(1 << attempt));
-                continue;
             }
-            if (attempt >= MaxReconnects)
-                throw new AgentRequestException($"the event stream of run {runId} from {Url} kept ending before the run's outcome");
+        }
+        throw new AgentRequestException($"the event stream of run {runId} from {Url} kept ending before the run's outcome");
+    }
+
+    /// <summary>
+    /// The run's events after event <paramref name="after"/> as the agent streams them (server-sent events), each with
+    /// its number; the sequence ends when the stream does (after the outcome, or when the connection drops).
+    /// </summary>
+    public IEnumerable<(long Id, JsonObject Event)> Events(string runId, long after, CancellationToken cancellation)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/runs/{Uri.EscapeDataString(runId)}/events");
+        if (after > 0)
+            request.Headers.Add("Last-Event-ID", after.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        if (!response.IsSuccessStatusCode)
+            throw Failure(response);
+        using var stream = response.Content.ReadAsStream(cancellation);
+        using var registration = cancellation.Register(stream.Dispose);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        long? id = null;
+        string? data = null;
+        var last = after;
+        while (!cancellation.IsCancellationRequested && ReadLine(reader) is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+                id = long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                data = line[6..];
+            else if (line.Length == 0 && data is not null)
+            {
+                last = id ?? last + 1;
+                var json = JsonNode.Parse(data)!.AsObject();
+                (id, data) = (null, null);
+                yield return (last, json);
+            }
+        }
+    }
+
+    /// <summary>A line, or null at the end; a stream disposed by cancellation reads as its end.</summary>
+    private static string? ReadLine(StreamReader reader)
+    {
+        try
+        {
+            return reader.ReadLine();
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
         }
     }
 
@@ -143,6 +170,12 @@ public sealed class AgentClient : IDisposable
         "started" => new JobMessage($"started on {json["device"]}"),
         _ => TrainingEventJson.TryRead(json),
     };
+
+    public JsonObject Get(string path) => Send(HttpMethod.Get, path, null);
+
+    public JsonObject Post(string path, JsonObject? body = null) => Send(HttpMethod.Post, path, body);
+
+    public JsonObject Delete(string path) => Send(HttpMethod.Delete, path, null);
 
     private JsonObject Send(HttpMethod method, string path, JsonObject? body)
     {
