@@ -401,8 +401,9 @@ public static class AgentApi
                 return Error(400, "seq_len and batch must be at least 1");
             return Results.Json(new Recommender(agent.Plugins.Method).Recommend(config, name, budget, req).ToJson());
         }
+        // ModelConfigException: a "model" folder without a readable config.json is the request's fault (it was a 500).
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException
-                                      or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
+                                      or FileNotFoundException or InvalidDataException or DirectoryNotFoundException or ModelConfigException)
         {
             return Error(400, e.Message);
         }

@@ -9,9 +9,10 @@ public sealed record RunEventEntry(long Id, string Event, string Json);
 /// The events of one run the agent started, kept in memory in order, so every client of the event stream gets all
 /// of them: one connecting late (or reconnecting with Last-Event-ID) is first given what it missed, then waits for
 /// more. Written by the run's observer actor, read by any number of HTTP requests; <see cref="Ended"/> once the
-/// outcome was appended.
+/// outcome was appended. Event numbers start at <paramref name="firstId"/>: a resumed run's new log numbers its
+/// events after the previous attempt's (<see cref="RunEventHub.Start"/>).
 /// </summary>
-public sealed class RunEventLog(string runId)
+public sealed class RunEventLog(string runId, long firstId = 1)
 {
     private readonly object _gate = new();
     private readonly List<RunEventEntry> _entries = [];
@@ -30,6 +31,16 @@ public sealed class RunEventLog(string runId)
         }
     }
 
+    /// <summary>The number of the last event appended (one before the first id while there is none).</summary>
+    public long LastId
+    {
+        get
+        {
+            lock (_gate)
+                return firstId + _entries.Count - 1;
+        }
+    }
+
     public void Append(string name, JsonObject json, bool last = false)
     {
         TaskCompletionSource changed;
@@ -37,7 +48,7 @@ public sealed class RunEventLog(string runId)
         {
             if (Ended)
                 return;
-            _entries.Add(new RunEventEntry(_entries.Count + 1, name, json.ToJsonString()));
+            _entries.Add(new RunEventEntry(firstId + _entries.Count, name, json.ToJsonString()));
             Ended = last;
             changed = _changed;
             _changed = NewSignal();
@@ -56,7 +67,7 @@ public sealed class RunEventLog(string runId)
             Task changed;
             lock (_gate)
             {
-                var from = (int)Math.Clamp(afterId, 0, _entries.Count);
+                var from = (int)Math.Clamp(afterId - (firstId - 1), 0, _entries.Count);
                 if (from < _entries.Count || Ended)
                     return _entries.GetRange(from, _entries.Count - from);
                 changed = _changed.Task;
@@ -98,6 +109,23 @@ public sealed class RunEventHub
             }
             return log;
         }
+    }
+
+    /// <summary>
+    /// The log of a new attempt at the run (submitted, resumed or recovered). While an earlier attempt's log has not
+    /// ended it is that log; once it has, a new log replaces it, numbering its events after the ended one's. Without
+    /// this a resume appended to the ended log, which drops every append: clients saw the old outcome and nothing
+    /// of the resumed run. Continuing the numbers means a client reconnecting with the last id it saw of the
+    /// previous attempt is given all of the new one.
+    /// </summary>
+    public RunEventLog Start(string runId)
+    {
+        lock (_gate)
+        {
+            if (_logs.TryGetValue(runId, out var previous) && previous.Ended)
+                return _logs[runId] = new RunEventLog(runId, previous.LastId + 1);
+        }
+        return For(runId);
     }
 
     public RunEventLog? Find(string runId)

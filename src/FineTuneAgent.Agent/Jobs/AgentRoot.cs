@@ -26,6 +26,8 @@ namespace FineTuneAgent.Agent.Jobs;
 /// </summary>
 public sealed class AgentRoot : ReceiveActor
 {
+    private static readonly TimeSpan s_statusPatience = TimeSpan.FromSeconds(20);
+
     private readonly TrainingJob _job;
     private readonly JobPolicy _policy;
     private readonly IActorRef? _history;
@@ -36,6 +38,7 @@ public sealed class AgentRoot : ReceiveActor
     private readonly Dictionary<IActorRef, string> _queuedSupervisors = new();
     private readonly Dictionary<string, StartRun> _waiting = new();
     private readonly List<IActorRef> _shutdownWaiters = [];
+    private readonly HashSet<PendingStatusQuery> _statusQueries = [];
     private bool _shuttingDown;
     private int _started;
 
@@ -69,20 +72,44 @@ public sealed class AgentRoot : ReceiveActor
         Receive<GetRunStatus>(query =>
         {
             if (_running.TryGetValue(query.RunId, out var supervisor))
-                supervisor.Forward(query);
-            else if (_queue.PositionOf(query.RunId) is { } position)
-                Sender.Tell(new RunStatusReport(query.RunId, RunStatus.Queued, null, 0, null) { QueuePosition = position });
-            else if (_job.Store.Exists(query.RunId))
-            {
-                var record = _job.Store.Get(query.RunId);
-                Sender.Tell(new RunStatusReport(record.Id, record.Status, null, record.Retries.Count, record.Error));
-            }
+                AskSupervisor(supervisor, query, Sender);
             else
-                Sender.Tell(new RunStatusReport(query.RunId, null, null, 0, $"no run {query.RunId}"));
+                Sender.Tell(StatusWithoutSupervisor(query.RunId));
+        });
+        Receive<StatusAnswered>(answered =>
+        {
+            if (_statusQueries.Remove(answered.Query))
+                answered.Query.Asker.Tell(answered.Report ?? StatusWithoutSupervisor(answered.Query.RunId));
         });
         Receive<GetQueue>(_ => Sender.Tell(new QueueState(
             _queue.Waiting.Select(w => w.RunId).ToList(),
             _running.Keys.Select(id => (id, _queue.DeviceOf(id) ?? "in-process")).ToDictionary(x => x.id, x => x.Item2))));
+    }
+
+    /// <summary>
+    /// Asks a running run's supervisor for its status on behalf of <paramref name="asker"/>. Not forwarded: a
+    /// supervisor stops itself right after telling its outcome, so a query that reaches it a moment later was lost
+    /// and its asker waited out its whole timeout (the API answered a poll of a run just ending with a 500 after
+    /// 30 s). A query still open when the supervisor's end arrives here is answered from the run store, where the
+    /// run's end is already recorded.
+    /// </summary>
+    private void AskSupervisor(IActorRef supervisor, GetRunStatus query, IActorRef asker)
+    {
+        var pending = new PendingStatusQuery(supervisor, query.RunId, asker);
+        _statusQueries.Add(pending);
+        supervisor.Ask<RunStatusReport>(query, s_statusPatience)
+            .PipeTo(Self, success: report => new StatusAnswered(pending, report), failure: _ => new StatusAnswered(pending, null));
+    }
+
+    /// <summary>A run no supervisor is running: its place in the queue, else its record in the store, else unknown.</summary>
+    private RunStatusReport StatusWithoutSupervisor(string runId)
+    {
+        if (_queue.PositionOf(runId) is { } position)
+            return new RunStatusReport(runId, RunStatus.Queued, null, 0, null) { QueuePosition = position };
+        if (!_job.Store.Exists(runId))
+            return new RunStatusReport(runId, null, null, 0, $"no run {runId}");
+        var record = _job.Store.Get(runId);
+        return new RunStatusReport(record.Id, record.Status, null, record.Retries.Count, record.Error);
     }
 
     /// <summary>A crashed job supervisor is stopped, never restarted (that would start its training again).</summary>
@@ -134,7 +161,7 @@ public sealed class AgentRoot : ReceiveActor
         }
         var position = _queue.Enqueue(new QueuedRun(runId, Estimate(request)));
         _waiting[runId] = start;
-        _events.For(runId).Append("queued", new JsonObject { ["event"] = "queued", ["run_id"] = runId, ["position"] = position });
+        _events.Start(runId).Append("queued", new JsonObject { ["event"] = "queued", ["run_id"] = runId, ["position"] = position });
         StartWaiting();
         return new RunSubmitted(runId, _queue.PositionOf(runId));
     }
@@ -208,6 +235,11 @@ public sealed class AgentRoot : ReceiveActor
         }
         if (runId is not null)
             _queue.Finished(runId);
+        foreach (var pending in _statusQueries.Where(q => q.Supervisor.Equals(supervisor)).ToList())
+        {
+            _statusQueries.Remove(pending);
+            pending.Asker.Tell(StatusWithoutSupervisor(pending.RunId));
+        }
         if (_shuttingDown && _running.Count == 0)
         {
             foreach (var waiter in _shutdownWaiters)
@@ -309,7 +341,7 @@ public sealed class AgentRoot : ReceiveActor
                 SetQueued(record);
                 var position = _queue.Enqueue(new QueuedRun(record.Id, Estimate(request)));
                 _waiting[record.Id] = start;
-                _events.For(record.Id).Append("queued", new JsonObject { ["event"] = "queued", ["run_id"] = record.Id, ["position"] = position, ["recovered"] = action });
+                _events.Start(record.Id).Append("queued", new JsonObject { ["event"] = "queued", ["run_id"] = record.Id, ["position"] = position, ["recovered"] = action });
                 recovered.Add(new RecoveredRun(record.Id, "queued", action));
             }
             catch (Exception e) when (e is InvalidDataException or IOException or TrainingOptionsException)
@@ -323,6 +355,19 @@ public sealed class AgentRoot : ReceiveActor
         StartWaiting();
         return new RunsRecovered(recovered);
     }
+
+    /// <summary>A status query asked of a supervisor and not answered yet (compared by reference).</summary>
+    private sealed class PendingStatusQuery(IActorRef supervisor, string runId, IActorRef asker)
+    {
+        public IActorRef Supervisor => supervisor;
+
+        public string RunId => runId;
+
+        public IActorRef Asker => asker;
+    }
+
+    /// <summary>A supervisor's answer to a pending query; null when it did not answer in time.</summary>
+    private sealed record StatusAnswered(PendingStatusQuery Query, RunStatusReport? Report);
 }
 
 /// <summary>
