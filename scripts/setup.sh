@@ -7,11 +7,12 @@
 #   cmake g++           to build the native shim libfta_torch.so
 #   python3-torch       plain PyTorch on the same libtorch: the independent reference in parity
 #                       tests and the peer in training benchmarks (run with /usr/bin/python3)
+#   tmux                a real terminal for the console's tests (send-keys, capture-pane)
 #   nodejs npm          real tokenizers and the reference tokenizer / Jinja implementations
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3-torch)
+packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3-torch tmux)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -26,6 +26,8 @@ namespace FineTuneAgent.Agent.Daemon;
 /// <item><c>POST /api/v1/runs</c>: submit a run (a <see cref="TrainRequest"/> as JSON, run_id and output_dir optional) → 202.</item>
 /// <item><c>GET /api/v1/runs/{id}</c>: one run with its metrics, evaluations, artefacts and live status.</item>
 /// <item><c>POST /api/v1/runs/{id}/cancel</c>, <c>POST /api/v1/runs/{id}/resume</c>, <c>DELETE /api/v1/runs/{id}</c>.</item>
+/// <item><c>POST /api/v1/runs/{id}/export</c> <c>{"formats": ["peft"|"merged"|"gguf"|"gguf-adapter"], "dtype", "quant"}</c>: exports
+/// a completed run in the background (202); <c>GET /api/v1/runs/{id}</c>'s <c>export</c> says how it went.</item>
 /// <item><c>GET /api/v1/runs/{id}/events</c>: the run's events as server-sent events (<c>id</c> = event number, so a
 /// client reconnecting with Last-Event-ID misses nothing), ending with an <c>outcome</c> event.</item>
 /// <item><c>POST /api/v1/recommend</c>: the recommender for a model (<c>model</c> folder, or <c>params</c> + <c>arch</c>)
@@ -83,6 +85,7 @@ public static class AgentApi
         api.MapPost("/runs/{id}/cancel", (string id) => CancelRun(agent, id));
         api.MapPost("/runs/{id}/resume", (string id) => ResumeRun(agent, id));
         api.MapDelete("/runs/{id}", (string id) => DeleteRun(agent, id));
+        api.MapPost("/runs/{id}/export", (string id, HttpRequest request) => ExportRun(agent, id, request));
         api.MapGet("/runs/{id}/events", (string id, HttpContext context) => StreamEvents(agent, id, context));
         api.MapPost("/recommend", (HttpRequest request) => Recommend(agent, request));
         web.MapFallback(() => Error(StatusCodes.Status404NotFound, $"no such endpoint; the API is under {Prefix}/ (node, hardware, plugins, runs, recommend)"));
@@ -237,6 +240,7 @@ public static class AgentApi
             json["evaluations"] = HistoryJson.Array(reader.Evaluations(id), HistoryJson.Evaluation);
             json["artefacts"] = HistoryJson.Array(reader.Artefacts(id), HistoryJson.Artefact);
         }
+        json["export"] = agent.Exports.StateOf(id);
         json["live"] = new JsonObject
         {
             ["status"] = status.Status is { } s ? s.ToString().ToLowerInvariant() : null,
@@ -263,6 +267,44 @@ public static class AgentApi
 
     private static Task<IResult> ResumeRun(AgentServices agent, string id) =>
         IsRunId(id) ? Submit(agent, StartRun.Resume(id)) : Task.FromResult(Error(400, $"run id \"{id}\" is not a run id"));
+
+    private static async Task<IResult> ExportRun(AgentServices agent, string id, HttpRequest request)
+    {
+        if (!IsRunId(id))
+            return Error(400, $"run id \"{id}\" is not a run id");
+        var (body, error) = await ReadObject(request);
+        if (error is not null)
+            return error;
+        string[] known = ["formats", "dtype", "quant"];
+        foreach (var (key, _) in body!)
+        {
+            if (!known.Contains(key))
+                return Error(400, $"unknown field \"{key}\"{Spelling.DidYouMean(key, known)}; expected {string.Join(", ", known)}");
+        }
+        try
+        {
+            var formats = (body["formats"] as JsonArray ?? throw new ArgumentException("formats: expected a list such as [\"peft\", \"gguf\"]"))
+                .Select(f => Core.Export.ExportChoices.Format((string?)f ?? "", "formats")).ToList();
+            if (formats.Count == 0)
+                return Error(400, "formats: name at least one of peft, merged, gguf, gguf-adapter");
+            var dtype = (string?)body["dtype"] is { } d ? Core.Export.ExportChoices.DType(d, "dtype") : (Torch.torch.ScalarType?)null;
+            var quant = Core.Export.ExportChoices.Quant((string?)body["quant"] ?? "f16", "quant");
+            agent.Exports.Start(id, formats, dtype, quant);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Error(404, e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Error(409, e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return Error(400, e.Message);
+        }
+        return Results.Json(new JsonObject { ["run_id"] = id, ["status"] = "exporting" }, statusCode: StatusCodes.Status202Accepted);
+    }
 
     private static async Task<IResult> DeleteRun(AgentServices agent, string id)
     {

@@ -207,4 +207,7 @@ public sealed class AgentServices(AgentSettings settings, TrainingJob job, Plugi
     public DateTimeOffset StartedAt => startedAt;
 
     public Uri? Url { get; set; }
+
+    /// <summary>Exports asked through the API.</summary>
+    public RunExports Exports { get; } = new(job.Store, plugins, history);
 }

@@ -36,7 +36,7 @@ internal static class Cells
         : $"{s:F0}s";
 
     /// <summary>The last characters of a run id (they carry its random part), for narrow tables.</summary>
-    public static string ShortId(string id) => id.Length > 15 ? id[^15..] : id;
+    public static string ShortId(string id) => id.Length > 13 ? id[^13..] : id;
 
     public static string Status(string status) => status switch
     {
