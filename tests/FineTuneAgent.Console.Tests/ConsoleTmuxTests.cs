@@ -172,6 +172,8 @@ public sealed partial class ConsoleTmuxTests : IDisposable
         var plugins = WaitFor(s => s.Contains("plugins", StringComparison.Ordinal) && s.Contains("lora", StringComparison.Ordinal), "the plugins");
         Assert.Contains("loaded", plugins);
         AssertFits(plugins, 80, 24);
+        Keys("r");
+        WaitFor(s => s.Contains("plugins reloaded", StringComparison.Ordinal), "the reload's notice");
         Keys("C-c");
         var clock = Stopwatch.StartNew();
         while (ExitMarker() is null && clock.Elapsed < s_patience)
@@ -179,6 +181,32 @@ public sealed partial class ConsoleTmuxTests : IDisposable
         Assert.Equal("exit=0", ExitMarker());
         // The agent the console started is still serving the folder.
         Assert.True(File.Exists(Path.Combine(_runs, "agent.json")));
+    }
+
+    [Fact]
+    public void History_FiltersRuns_AndComparesTwo_WithOverlaidCurvesAndTheirConfigDifferences()
+    {
+        // Two short runs recorded before the console starts (in-process `fta train`), differing in method and rate.
+        foreach (var args in new[] { new[] { "--method", "full" }, ["--method", "lora", "--lr", "1e-3"] })
+        {
+            var (code, _, stderr) = Fta.Run(["train", "--max-steps", "3", "--no-eval", "--json", "--runs-dir", _runs, .. args]);
+            Assert.True(code == 0, stderr);
+        }
+        Start(100, 30);
+        WaitFor(s => s.Contains("2 in history", StringComparison.Ordinal), "both runs");
+        Keys("h");
+        WaitFor(s => s.Contains("2 of 2 runs", StringComparison.Ordinal), "the history");
+        Keys("/", "l", "o", "r", "a", "Enter");
+        var filtered = WaitFor(s => s.Contains("1 of 2 runs", StringComparison.Ordinal), "the filtered history");
+        Assert.Contains("lora", filtered);
+        Keys("/", "Escape"); // clears the filter
+        WaitFor(s => s.Contains("2 of 2 runs", StringComparison.Ordinal), "the filter cleared");
+        Keys("m", "Down", "m");
+        var compare = WaitFor(s => s.Contains("Configuration differences", StringComparison.Ordinal), "the comparison");
+        Assert.Matches("method: \"(full|lora)\" → \"(lora|full)\"", compare);
+        Assert.Contains("training.learning_rate", compare);
+        Assert.Matches(@"⣿ A \S+ +⣿ B ", compare); // both curves, overlaid, in one legend
+        AssertFits(compare, 100, 30);
     }
 
     [Fact]

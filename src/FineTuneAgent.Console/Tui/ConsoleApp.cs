@@ -107,8 +107,23 @@ internal sealed class ConsoleApp(ConsoleData data, string agentDescription)
         lines.Add($"[grey]{Cells.Fit(screen.Keys, width)}[/]");
         // Each line padded to one cell short of the width: it overwrites the last frame's line and never wraps.
         // A line wider than that loses its colours rather than wrap (which would shift every line below it).
-        return lines.Take(height).Select(l => Markup.Remove(l).Length is var n && n > width ? Cells.Fit(Markup.Remove(l), width) : l + new string(' ', width - n)).ToList();
+        return lines.Take(height).Select(l => Visible(l) is var text && text.Length > width ? Cells.Fit(text, width) : Safe(l) + new string(' ', width - text.Length)).ToList();
     }
+
+    /// <summary>The line's text without markup; a line whose markup is broken (a bug) is shown as its raw text instead of ending the console.</summary>
+    private static string Visible(string line)
+    {
+        try
+        {
+            return Markup.Remove(line);
+        }
+        catch (InvalidOperationException)
+        {
+            return line;
+        }
+    }
+
+    private static string Safe(string line) => Visible(line) == line && line.Contains('[', StringComparison.Ordinal) ? Markup.Escape(line) : line;
 
     /// <summary>What the console would show, as plain lines, for when there is no terminal (a pipe or a file).</summary>
     public IEnumerable<string> Snapshot(int width, int height)
@@ -116,6 +131,6 @@ internal sealed class ConsoleApp(ConsoleData data, string agentDescription)
         var screen = _screens.Peek();
         yield return $"fta console · {screen.Title} · {agentDescription} {data.Client.Url}";
         foreach (var line in screen.Render(data, width, height))
-            yield return Markup.Remove(line);
+            yield return Visible(line);
     }
 }

@@ -73,7 +73,8 @@ internal sealed class DashboardScreen : Screen
         return (id, status, method, model, progress, loss, speed, eta);
     }
 
-    public static IEnumerable<string> RunTable(IReadOnlyList<RunRow> runs, int selected, int width, int rows)
+    /// <summary>The runs table: a header and up to <paramref name="rows"/> − 1 runs around the selected one; marked runs get a yellow *.</summary>
+    public static IEnumerable<string> RunTable(IReadOnlyList<RunRow> runs, int selected, int width, int rows, IReadOnlyCollection<string>? marked = null)
     {
         var c = Columns(width);
         yield return "[bold]  " + Cells.Fit("RUN", c.Id) + " " + Cells.Fit("STATUS", c.Status) + " " + Cells.Fit("METHOD", c.Method) + " "
@@ -91,7 +92,7 @@ internal sealed class DashboardScreen : Screen
             var progress = run.Status is "running" or "completed" || run.TotalSteps is not null
                 ? Cells.Bar(fraction, c.Progress, run.Status == "running" ? "blue" : "green")
                 : Cells.Fit(run.Status == "queued" ? "waiting" : $"{run.Steps} steps", c.Progress);
-            var line = (i == selected ? "[reverse]>[/] " : "  ") + Cells.Fit(Cells.ShortId(run.Id), c.Id) + " " + Cells.StatusCell(run.Status, c.Status) + " "
+            var line = (i == selected ? "[reverse]>[/]" : " ") + (marked?.Contains(run.Id) == true ? "[yellow]*[/]" : " ") + Cells.Fit(Cells.ShortId(run.Id), c.Id) + " " + Cells.StatusCell(run.Status, c.Status) + " "
                 + Cells.Fit(run.Method, c.Method) + " " + Cells.Fit(run.Model ?? "built-in", c.Model) + " " + progress + " "
                 + Cells.Fit(Cells.Number(run.Loss, "F3"), c.Loss, true) + " " + Cells.Fit(Cells.Number(run.TokensPerSecond, "F0"), c.Speed, true) + " "
                 + Cells.Fit(run.Status == "running" ? Cells.Duration(run.EtaSeconds) : "", c.Eta, true);

@@ -30,13 +30,7 @@ internal sealed class HistoryScreen : Screen
             $"filter: {(_typing ? $"[reverse]{Markup.Escape(_filter.Text)} [/]" : _filter.Text.Length > 0 ? Markup.Escape(_filter.Text) : "[grey](none: / to type one)[/]")} · "
             + $"{runs.Count} of {data.Snapshot.Runs.Count} runs · marked: {(_marked.Count == 0 ? "none" : Markup.Escape(string.Join(", ", _marked.Select(Cells.ShortId))))}",
         };
-        var table = DashboardScreen.RunTable(runs, _selected, width, height - 1).ToList();
-        for (var i = 1; i < table.Count; i++)
-        {
-            var index = Math.Clamp(_selected - (height - 1) + 2, 0, Math.Max(0, runs.Count - (height - 1) + 1)) + i - 1;
-            if (index < runs.Count && _marked.Contains(runs[index].Id))
-                table[i] = "[yellow]*[/]" + table[i][1..];
-        }
+        var table = DashboardScreen.RunTable(runs, _selected, width, height - 1, _marked);
         lines.AddRange(table);
         return lines.Take(height).ToList();
     }
