@@ -39,17 +39,30 @@ public sealed class AgentClient : IDisposable
         token ??= Environment.GetEnvironmentVariable(TokenVariable);
         url ??= Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } fromEnv ? fromEnv : null;
         if (url is null)
-        {
-            var info = Path.Combine(runsFolder, AgentDaemon.InfoFileName);
-            if (!File.Exists(info) || !FileLock.IsHeld(Path.Combine(runsFolder, AgentDaemon.LockFileName)))
-                return null;
-            url = (string?)JsonNode.Parse(File.ReadAllText(info))?["url"];
-            if (url is null)
-                return null;
-        }
+            return Serving(runsFolder, token);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"--agent {url}: expected an http:// URL such as http://127.0.0.1:8470/");
         return new AgentClient(new Uri(uri.ToString().TrimEnd('/') + "/"), token);
+    }
+
+    /// <summary>The live agent serving <paramref name="runsFolder"/> (its agent.json, while it holds agent.lock), or null.</summary>
+    public static AgentClient? Serving(string runsFolder, string? token = null)
+    {
+        var info = Path.Combine(runsFolder, AgentDaemon.InfoFileName);
+        if (!File.Exists(info) || !FileLock.IsHeld(Path.Combine(runsFolder, AgentDaemon.LockFileName)))
+            return null;
+        string? url;
+        try
+        {
+            url = (string?)JsonNode.Parse(File.ReadAllText(info))?["url"];
+        }
+        catch (JsonException)
+        {
+            return null; // being rewritten; as if no agent
+        }
+        return url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            ? new AgentClient(uri, token ?? Environment.GetEnvironmentVariable(TokenVariable))
+            : null;
     }
 
     /// <summary>

@@ -87,7 +87,7 @@ public sealed class AgentDaemonTests : IDisposable
     }
 
     [Fact]
-    public void Train_WithARunningAgent_SubmitsToItAndFollowsTheRun_AndAFailureOnTheAgentIsReported()
+    public async Task Train_WithARunningAgent_SubmitsToItAndFollowsTheRun_AndAFailureOnTheAgentIsReported()
     {
         using var agent = AgentProcess.Start(_runs);
         // The agent serving --runs-dir is found through its agent.json; the run's events stream back as --json lines.
@@ -101,6 +101,12 @@ public sealed class AgentDaemonTests : IDisposable
         var id = (string)summary["run_id"]!;
         // The agent ran it: its record is in the agent's runs folder, with the agent's output folder.
         Assert.Equal(Path.Combine(_runs, id, "output"), new RunStore(_runs).Get(id).OutputDirectory);
+
+        // `fta runs delete` goes through the agent's writer: the run leaves the agent's own listing.
+        (code, stdout, stderr) = Fta.Run("runs", "delete", id, "--runs-dir", _runs);
+        Assert.True(code == 0, stderr + stdout);
+        var listed = JsonNode.Parse(await agent.Http.GetStringAsync("api/v1/runs"))!["runs"]!.AsArray();
+        Assert.DoesNotContain(listed, r => (string?)r!["id"] == id);
 
         // A data file that does not exist fails on the agent; the reason comes back as one line.
         (code, stdout, stderr) = Fta.Run("train", "--method", "full", "--max-steps", "3", "--data", "no-such-file.jsonl", "--agent", agent.Url.ToString(), "--runs-dir", _runs);

@@ -156,7 +156,7 @@ public sealed partial class ConsoleTmuxTests : IDisposable
     }
 
     [Fact]
-    public void ResizedTo80x24_EverythingStillFits_AndCtrlCExitsCleanly()
+    public async Task ResizedTo80x24_EverythingStillFits_AndCtrlCExitsCleanly_LeavingRunsGoing()
     {
         Start(120, 40);
         var wide = WaitFor(s => s.Contains("Hardware CPU", StringComparison.Ordinal), "the dashboard");
@@ -174,13 +174,28 @@ public sealed partial class ConsoleTmuxTests : IDisposable
         AssertFits(plugins, 80, 24);
         Keys("r");
         WaitFor(s => s.Contains("plugins reloaded", StringComparison.Ordinal), "the reload's notice");
+
+        // A run going in the agent (submitted through its API), then Ctrl+C: the console exits 0, the run goes on.
+        var url = (string)JsonNode.Parse(File.ReadAllText(Path.Combine(_runs, "agent.json")))!["url"]!;
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        const string body = """{"method": "full", "training": {"max_steps": 400, "save_steps": 1000}, "evaluation": {"enabled": false}}""";
+        using var submitted = await http.PostAsync("api/v1/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, submitted.StatusCode);
+        var runId = (string)JsonNode.Parse(await submitted.Content.ReadAsStringAsync())!["run_id"]!;
+        Keys("Escape");
+        WaitFor(s => s.Contains("1 running", StringComparison.Ordinal), "the run on the dashboard");
         Keys("C-c");
         var clock = Stopwatch.StartNew();
         while (ExitMarker() is null && clock.Elapsed < s_patience)
             Thread.Sleep(200);
         Assert.Equal("exit=0", ExitMarker());
-        // The agent the console started is still serving the folder.
-        Assert.True(File.Exists(Path.Combine(_runs, "agent.json")));
+        var metrics = Path.Combine(_runs, runId, "metrics.jsonl");
+        int Lines() => File.Exists(metrics) ? File.ReadAllLines(metrics).Length : 0;
+        var before = Lines();
+        clock.Restart();
+        while (Lines() <= before && clock.Elapsed < s_patience)
+            Thread.Sleep(250);
+        Assert.True(Lines() > before, "the run stopped when the console exited on Ctrl+C");
     }
 
     [Fact]

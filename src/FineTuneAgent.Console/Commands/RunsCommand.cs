@@ -95,11 +95,20 @@ public static class RunsCommand
             HistoryRun run;
             using (var reader = store.OpenReader())
                 run = reader.GetRun(parse.GetValue(deleteId)!);
-            // Through the history's single writer, as every other write.
-            using (var system = ActorSystem.Create("fta-runs"))
+            // Through the history's single writer, as every other write: the running agent's (which also refuses a
+            // run it is training), else one of our own.
+            using (var agent = AgentClient.Serving(runs.Folder))
             {
-                var writer = system.ActorOf(HistoryWriter.Props(store), "history");
-                writer.Ask<HistoryProtocol.RunDeleted>(new HistoryProtocol.DeleteRun(run.Id), TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+                if (agent is not null)
+                {
+                    agent.Delete($"api/v1/runs/{Uri.EscapeDataString(run.Id)}");
+                }
+                else
+                {
+                    using var system = ActorSystem.Create("fta-runs");
+                    var writer = system.ActorOf(HistoryWriter.Props(store), "history");
+                    writer.Ask<HistoryProtocol.RunDeleted>(new HistoryProtocol.DeleteRun(run.Id), TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+                }
             }
             var kept = new[] { runs.RunFolder(run.Id), run.OutputDirectory }.Where(p => p is not null && Path.Exists(p)).Cast<string>().ToList();
             if (parse.GetValue(json))
