@@ -38,7 +38,8 @@ internal sealed class AgentProcess : IDisposable
         }
     }
 
-    public static AgentProcess Start(string runsDir)
+    /// <param name="config">agent.hocon text for this agent (default: the built-in defaults).</param>
+    public static AgentProcess Start(string runsDir, string? config = null)
     {
         var info = Path.Combine(runsDir, "agent.json");
         if (File.Exists(info))
@@ -50,8 +51,11 @@ internal sealed class AgentProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = runsDir,
         };
-        psi.Environment["FTA_CONFIG"] = ""; // the built-in defaults, whatever ./agent.hocon says
         Directory.CreateDirectory(runsDir);
+        var configFile = Path.Combine(runsDir, "agent-test.hocon");
+        if (config is not null)
+            File.WriteAllText(configFile, config);
+        psi.Environment["FTA_CONFIG"] = config is null ? "" : configFile; // else the built-in defaults, whatever ./agent.hocon says
         var process = Process.Start(psi)!;
         var output = new StringBuilder();
         void Collect(string? line)

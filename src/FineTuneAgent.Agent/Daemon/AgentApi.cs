@@ -48,7 +48,8 @@ public static class AgentApi
     {
         web.Use(async (context, next) =>
         {
-            if (agent.Settings.Http.AuthToken is { } token && !Authorized(context.Request, token))
+            // Peers authenticate with the cluster token (they need not know this agent's API token).
+            if (agent.Settings.Http.AuthToken is { } token && !Authorized(context.Request, token) && !ClusterApi.HasClusterToken(context.Request, agent))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"fta-agent\"";
                 await Error(StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <agent.http.auth-token>)").ExecuteAsync(context);
@@ -88,6 +89,7 @@ public static class AgentApi
         api.MapPost("/runs/{id}/export", (string id, HttpRequest request) => ExportRun(agent, id, request));
         api.MapGet("/runs/{id}/events", (string id, HttpContext context) => StreamEvents(agent, id, context));
         api.MapPost("/recommend", (HttpRequest request) => Recommend(agent, request));
+        ClusterApi.Map(api, agent);
         web.MapFallback(() => Error(StatusCodes.Status404NotFound, $"no such endpoint; the API is under {Prefix}/ (node, hardware, plugins, runs, recommend)"));
     }
 
@@ -452,7 +454,7 @@ public static class AgentApi
     }
 
     /// <summary>The request body as one JSON object, or the 4xx to answer (not JSON: 400 with the position; too large: 413).</summary>
-    private static async Task<(JsonObject? Body, IResult? Error)> ReadObject(HttpRequest request)
+    internal static async Task<(JsonObject? Body, IResult? Error)> ReadObject(HttpRequest request)
     {
         if (request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return (null, Error(StatusCodes.Status415UnsupportedMediaType, $"send application/json, not {type}"));

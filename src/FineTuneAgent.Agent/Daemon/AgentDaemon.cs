@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using FineTuneAgent.Actors;
+using FineTuneAgent.Agent.Cluster;
 using FineTuneAgent.Agent.Jobs;
 using FineTuneAgent.Core;
 using FineTuneAgent.Core.Config;
@@ -91,6 +92,17 @@ public sealed class AgentDaemon : IAsyncDisposable
             await web.StartAsync().ConfigureAwait(false);
             daemon.Url = new Uri(web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
             services.Url = daemon.Url;
+            if (settings.Cluster.IsEnabled)
+            {
+                // The node starts once the API listens: its URL is what peers call back.
+                var self = new ClusterMember($"{settings.Name}@{daemon.Url}#{services.StartedAt:yyyyMMddHHmmssfff}", settings.Name, daemon.Url.ToString())
+                {
+                    Hardware = services.Hardware.ToJson(),
+                    Version = typeof(AgentDaemon).Assembly.GetName().Version?.ToString(),
+                };
+                services.Cluster = system.ActorOf(ClusterNode.Props(settings.Cluster, self, root), "cluster");
+                log.WriteLine($"fta agent {settings.Name}: in the pool as {self.Id}; seeds: {(settings.Cluster.Seeds.Count == 0 ? "none (others join this one)" : string.Join(", ", settings.Cluster.Seeds))}");
+            }
             daemon.WriteInfo();
             log.WriteLine($"fta agent {services.Name}: listening on {daemon.Url} (auth {(settings.Http.AuthToken is null ? "off, loopback only" : "on")}); runs in {runs.Folder}");
             var recovered = await root.Ask<RunsRecovered>(RecoverRuns.Instance, TimeSpan.FromMinutes(1)).ConfigureAwait(false);
@@ -153,6 +165,17 @@ public sealed class AgentDaemon : IAsyncDisposable
             return;
         _stopped = true;
         var clock = Stopwatch.StartNew();
+        if (Services.Cluster is { } cluster)
+        {
+            try
+            {
+                await cluster.Ask<LeftCluster>(LeaveCluster.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // peers will find out by their failure detectors
+            }
+        }
         try
         {
             var stopped = await Services.Root.Ask<RunsStopped>(ShutdownRuns.Instance, patience ?? TimeSpan.FromMinutes(10)).ConfigureAwait(false);
@@ -207,6 +230,9 @@ public sealed class AgentServices(AgentSettings settings, TrainingJob job, Plugi
     public DateTimeOffset StartedAt => startedAt;
 
     public Uri? Url { get; set; }
+
+    /// <summary>The cluster node actor, when clustering is on (agent.cluster has seeds or a token).</summary>
+    public IActorRef? Cluster { get; set; }
 
     /// <summary>Exports asked through the API.</summary>
     public RunExports Exports { get; } = new(job.Store, plugins, history);

@@ -16,8 +16,17 @@ public sealed record ClusterSettings : IValidatedSettings
     /// <summary>Phi above which a peer is unreachable (Akka's default, 8, is a mistake about once in 10^8 heartbeats).</summary>
     public double FailureDetectorThreshold { get; init; } = 8.0;
 
+    /// <summary>A pause in heartbeats this long is still normal (a GC, a busy core): added to the expected interval, as Akka's acceptable-heartbeat-pause.</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>An unreachable member is down (given up on) after this long; down for as long again, removed.</summary>
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The secret peers present to each other; required as soon as there are seeds.</summary>
     public string? ClusterToken { get; init; }
+
+    /// <summary>Whether this agent takes part in a pool: it has seeds to join, or a token others join it with.</summary>
+    public bool IsEnabled => Seeds.Count > 0 || !string.IsNullOrEmpty(ClusterToken);
 
     public IEnumerable<(string Key, string Message)> Validate()
     {
@@ -31,6 +40,10 @@ public sealed record ClusterSettings : IValidatedSettings
             yield return ("heartbeat-interval", $"must be above 0, got {HeartbeatInterval}");
         if (!double.IsFinite(FailureDetectorThreshold) || FailureDetectorThreshold <= 0)
             yield return ("failure-detector-threshold", $"must be above 0, got {FailureDetectorThreshold.ToString(CultureInfo.InvariantCulture)}");
+        if (AcceptableHeartbeatPause < TimeSpan.Zero)
+            yield return ("acceptable-heartbeat-pause", $"must not be negative, got {AcceptableHeartbeatPause}");
+        if (DownAfter <= TimeSpan.Zero)
+            yield return ("down-after", $"must be above 0, got {DownAfter}");
         if (Seeds.Count > 0 && string.IsNullOrEmpty(ClusterToken))
             yield return ("cluster-token", "is needed to join seeds: peers authenticate with it");
     }

@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using FineTuneAgent.Actors;
+using FineTuneAgent.Agent.Cluster;
+using FineTuneAgent.Core.Recommendation;
+using FineTuneAgent.Modeling.Config;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FineTuneAgent.Agent.Daemon;
+
+/// <summary>
+/// The pool's part of the API, under <c>/api/v1/cluster</c>:
+/// <list type="bullet">
+/// <item><c>POST heartbeat</c> (also the join) and <c>POST leave</c>: agent to agent, each with the cluster token in
+/// <see cref="ClusterNode.TokenHeader"/> (403 without it, 404 when this agent is not in a pool).</item>
+/// <item><c>GET members</c>: every member with state, φ, load and hardware (this agent alone when not in a pool).</item>
+/// <item><c>POST place</c>: where a run of a model would go (<c>model</c> folder or <c>params</c> + <c>arch</c>, <c>seq_len</c>):
+/// each up member's best method, ranked.</item>
+/// </list>
+/// </summary>
+public static class ClusterApi
+{
+    private static readonly TimeSpan s_ask = TimeSpan.FromSeconds(10);
+
+    public static void Map(RouteGroupBuilder api, AgentServices agent)
+    {
+        var cluster = api.MapGroup("/cluster");
+        cluster.MapPost("/heartbeat", (HttpRequest request) => Heartbeat(agent, request));
+        cluster.MapPost("/join", (HttpRequest request) => Heartbeat(agent, request));
+        cluster.MapPost("/leave", (HttpRequest request) => Leave(agent, request));
+        cluster.MapGet("/members", () => Members(agent));
+        cluster.MapPost("/place", (HttpRequest request) => Place(agent, request));
+    }
+
+    /// <summary>Whether the request carries this agent's cluster token (constant-time comparison).</summary>
+    public static bool HasClusterToken(HttpRequest request, AgentServices agent) =>
+        agent.Settings.Cluster.ClusterToken is { Length: > 0 } token
+        && request.Headers[ClusterNode.TokenHeader].ToString() is { Length: > 0 } given
+        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token));
+
+    private static IResult? Refuse(AgentServices agent, HttpRequest request) =>
+        agent.Cluster is null ? AgentApi.Error(404, "this agent is not in a pool (set agent.cluster.cluster-token, and seeds to join others)")
+        : !HasClusterToken(request, agent) ? AgentApi.Error(403, $"agent-to-agent calls need the cluster token in {ClusterNode.TokenHeader}")
+        : null;
+
+    private static async Task<IResult> Heartbeat(AgentServices agent, HttpRequest request)
+    {
+        if (Refuse(agent, request) is { } refused)
+            return refused;
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        try
+        {
+            var from = ClusterMember.FromJson(body!["member"] as JsonObject ?? throw new InvalidDataException("missing \"member\""));
+            var view = await agent.Cluster!.Ask<JsonObject>(new HeartbeatReceived(from, body["members"] as JsonArray ?? []), s_ask);
+            return Results.Json(view);
+        }
+        catch (InvalidDataException e)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
+    }
+
+    private static async Task<IResult> Leave(AgentServices agent, HttpRequest request)
+    {
+        if (Refuse(agent, request) is { } refused)
+            return refused;
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        if ((string?)body!["id"] is not { } id)
+            return AgentApi.Error(400, "missing \"id\": the leaving member");
+        return Results.Json(await agent.Cluster!.Ask<JsonObject>(new MemberLeft(id), s_ask));
+    }
+
+    private static async Task<IReadOnlyList<ClusterMember>> CurrentMembers(AgentServices agent)
+    {
+        if (agent.Cluster is { } cluster)
+            return (await cluster.Ask<MembersView>(GetMembers.Instance, s_ask)).Members;
+        var queue = await agent.Root.Ask<Jobs.QueueState>(Jobs.GetQueue.Instance, s_ask);
+        return [new ClusterMember(agent.Name, agent.Name, agent.Url?.ToString() ?? "") { State = MemberState.Up, Hardware = agent.Hardware.ToJson(), Running = queue.Running.Count, Queued = queue.Waiting.Count }];
+    }
+
+    private static async Task<IResult> Members(AgentServices agent)
+    {
+        var members = await CurrentMembers(agent);
+        return Results.Json(new JsonObject
+        {
+            ["self"] = members[0].Id,
+            ["pool"] = agent.Cluster is not null,
+            ["members"] = new JsonArray(members.Select(m => (JsonNode)m.ToJson()).ToArray()),
+        });
+    }
+
+    private static async Task<IResult> Place(AgentServices agent, HttpRequest request)
+    {
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        try
+        {
+            var folder = (string?)body!["model"];
+            var size = (string?)body["params"];
+            if ((folder is null) == (size is null))
+                return AgentApi.Error(400, "give exactly one of \"model\" (a folder) or \"params\" (such as \"7B\", with \"arch\")");
+            var arch = (string?)body["arch"] ?? "qwen3";
+            var (config, name) = folder is not null
+                ? (ModelConfigReader.Load(Path.Combine(folder, "config.json")), Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')))
+                : (ReferenceModels.Config(size!, arch), $"{arch} {size!.ToUpperInvariant()}");
+            var members = (await CurrentMembers(agent)).Where(m => m.State == MemberState.Up && m.Hardware is not null)
+                .Select(m => PlacementCandidate.FromHardwareJson(m.Name, m.Hardware!, m.Running, m.Queued));
+            var decision = Placement.Choose(new Recommender(agent.Plugins.Method), config, name, members, body["seq_len"]?.GetValue<int>() ?? 1024);
+            return Results.Json(decision.ToJson());
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FormatException
+                                      or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace FineTuneAgent.Console.Tests;
+
+/// <summary>
+/// Three real agents on loopback form a pool through a seed: each sees the others up with their hardware; one killed
+/// with SIGKILL is marked unreachable, then down, by the others within the time the failure detector's settings
+/// give; one stopped with SIGTERM says it leaves and is removed at once; agent-to-agent calls need the cluster token.
+/// </summary>
+public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Token = "pool-secret-0123456789";
+
+    // Fast settings for the test: 200 ms heartbeats, 600 ms acceptable pause, down 1 s after unreachable. A member
+    // that stops is unreachable once φ > 8: mean 200 + pause 600 + 5.6 σ (σ ≥ 100 ms) ≈ 1.4 s after its last
+    // heartbeat, checked every 200 ms; down 1 s later: ≈ 2.6 s in all. The test allows twice that.
+    private static readonly TimeSpan s_documentedDown = TimeSpan.FromMilliseconds(200 + 600 + 560 + 200 + 1000 + 200);
+    private readonly string _root = Directory.CreateTempSubdirectory("fta-cluster-").FullName;
+    private readonly List<AgentProcess> _agents = [];
+
+    public void Dispose()
+    {
+        foreach (var a in _agents)
+            a.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static string Config(string name, string? seed) => $$"""
+        agent {
+          name = "{{name}}"
+          cluster {
+            {{(seed is null ? "" : $"seeds = [\"{seed}\"]")}}
+            cluster-token = "{{Token}}"
+            heartbeat-interval = 200ms
+            acceptable-heartbeat-pause = 600ms
+            down-after = 1s
+          }
+        }
+        """;
+
+    private AgentProcess Start(string name, string? seed)
+    {
+        var agent = AgentProcess.Start(Path.Combine(_root, name), Config(name, seed));
+        _agents.Add(agent);
+        return agent;
+    }
+
+    private static async Task<Dictionary<string, JsonObject>> Members(AgentProcess agent)
+    {
+        var json = JsonNode.Parse(await agent.Http.GetStringAsync("api/v1/cluster/members"))!.AsObject();
+        return json["members"]!.AsArray().OfType<JsonObject>().ToDictionary(m => (string)m["name"]!, m => m);
+    }
+
+    private static async Task<Dictionary<string, JsonObject>> WaitFor(AgentProcess agent, Func<Dictionary<string, JsonObject>, bool> ok, string what, TimeSpan? patience = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var members = await Members(agent);
+            if (ok(members))
+                return members;
+            if (clock.Elapsed > (patience ?? TimeSpan.FromMinutes(1)))
+                Assert.Fail($"{what} never happened; members: {string.Join("; ", members.Values.Select(m => $"{m["name"]} {m["state"]} φ {m["phi"]}"))}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static string State(Dictionary<string, JsonObject> members, string name) => members.TryGetValue(name, out var m) ? (string)m["state"]! : "absent";
+
+    [Fact]
+    public async Task ThreeAgents_JoinThroughASeed_SeeEachOther_AndAKilledOneIsMarkedDownInTime_AStoppedOneRemoved()
+    {
+        var alpha = Start("alpha", seed: null);
+        var seed = $"{alpha.Url.Host}:{alpha.Url.Port}";
+        var beta = Start("beta", seed);
+        var gamma = Start("gamma", seed);
+
+        // Everyone sees everyone up, with the hardware each reported (beta and gamma learn of each other through alpha).
+        foreach (var agent in new[] { alpha, beta, gamma })
+        {
+            var members = await WaitFor(agent, m => new[] { "alpha", "beta", "gamma" }.All(n => State(m, n) == "up"), "three members up");
+            Assert.All(members.Values, m => Assert.Equal(Environment.ProcessorCount, (int)m["hardware"]!["cpu"]!["logical_cores"]!));
+        }
+
+        // SIGKILL gamma: no leave message; alpha and beta find out through their failure detectors.
+        gamma.Kill();
+        var killed = Stopwatch.StartNew();
+        var unreachable = TimeSpan.Zero;
+        await WaitFor(alpha, m =>
+        {
+            if (State(m, "gamma") == "unreachable" && unreachable == TimeSpan.Zero)
+                unreachable = killed.Elapsed;
+            return State(m, "gamma") is "down" or "removed";
+        }, "gamma down at alpha", 2 * s_documentedDown);
+        var down = killed.Elapsed;
+        await WaitFor(beta, m => State(m, "gamma") is "down" or "removed", "gamma down at beta", 2 * s_documentedDown);
+        output.WriteLine($"gamma killed: unreachable at alpha after {unreachable.TotalMilliseconds:F0} ms, down after {down.TotalMilliseconds:F0} ms (documented ≈ {s_documentedDown.TotalMilliseconds:F0} ms)");
+        Assert.Equal("up", State(await Members(alpha), "beta"));
+
+        // SIGTERM beta: it tells the others it leaves, so alpha removes it without waiting for its detector.
+        var stopped = Stopwatch.StartNew();
+        Assert.Equal(0, beta.Terminate(TimeSpan.FromMinutes(1)));
+        var members2 = await Members(alpha);
+        Assert.Equal("removed", State(members2, "beta"));
+        output.WriteLine($"beta stopped: removed at alpha when its agent exited ({stopped.ElapsedMilliseconds} ms)");
+    }
+
+    [Fact]
+    public async Task AgentToAgentCalls_NeedTheClusterToken()
+    {
+        var alpha = Start("alpha", seed: null);
+        var body = new StringContent("""{"member": {"id": "x@http://127.0.0.1:1/#1", "name": "x", "url": "http://127.0.0.1:1/"}, "members": []}""", Encoding.UTF8, "application/json");
+        using (var none = await alpha.Http.PostAsync("api/v1/cluster/heartbeat", body))
+            Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, "api/v1/cluster/heartbeat") { Content = body };
+        wrong.Headers.Add("X-Fta-Cluster-Token", "not-the-token-at-all");
+        using (var answer = await alpha.Http.SendAsync(wrong))
+            Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        using var right = new HttpRequestMessage(HttpMethod.Post, "api/v1/cluster/heartbeat")
+        {
+            Content = new StringContent("""{"member": {"id": "x@http://127.0.0.1:1/#1", "name": "x", "url": "http://127.0.0.1:1/"}, "members": []}""", Encoding.UTF8, "application/json"),
+        };
+        right.Headers.Add("X-Fta-Cluster-Token", Token);
+        using (var answer = await alpha.Http.SendAsync(right))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("alpha", (string?)JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["member"]!["name"]);
+        }
+        // The member it announced (x, which never answers) is listed, then given up on.
+        Assert.Contains("x", (await Members(alpha)).Keys);
+    }
+}
