@@ -86,6 +86,26 @@ public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
             Assert.All(members.Values, m => Assert.Equal(Environment.ProcessorCount, (int)m["hardware"]!["cpu"]!["logical_cores"]!));
         }
 
+        // A run submitted to alpha for beta trains on beta, and alpha's history holds it as it went.
+        const string run = """{"member": "beta", "method": "full", "training": {"max_steps": 3}, "evaluation": {"enabled": false}}""";
+        using var placed = await alpha.Http.PostAsync("api/v1/runs", new StringContent(run, Encoding.UTF8, "application/json"));
+        var answer = JsonNode.Parse(await placed.Content.ReadAsStringAsync())!;
+        Assert.True(placed.StatusCode == HttpStatusCode.Accepted, answer.ToJsonString());
+        Assert.Equal("beta", (string?)answer["member"]);
+        var id = (string)answer["run_id"]!;
+        await beta.WaitFor(id, r => AgentProcess.Status(r) == "completed");
+        var clock = Stopwatch.StartNew();
+        JsonNode mirrored;
+        while ((string?)(mirrored = JsonNode.Parse(await alpha.Http.GetStringAsync($"api/v1/runs/{id}"))!)["status"] != "completed" && clock.Elapsed < TimeSpan.FromMinutes(1))
+            await Task.Delay(100);
+        Assert.Equal("completed", (string?)mirrored["status"]);
+        var onBeta = JsonNode.Parse(await beta.Http.GetStringAsync($"api/v1/runs/{id}"))!;
+        Assert.Equal(
+            onBeta["metrics"]!.AsArray().Where(m => (string?)m!["kind"] == "train").Select(m => (double)m!["loss"]!),
+            mirrored["metrics"]!.AsArray().Where(m => (string?)m!["kind"] == "train").Select(m => (double)m!["loss"]!));
+        Assert.Equal(3, mirrored["metrics"]!.AsArray().Count(m => (string?)m!["kind"] == "train"));
+        Assert.False(Directory.Exists(Path.Combine(_root, "alpha", id)), "the run's files are beta's, not alpha's");
+
         // SIGKILL gamma: no leave message; alpha and beta find out through their failure detectors.
         gamma.Kill();
         var killed = Stopwatch.StartNew();

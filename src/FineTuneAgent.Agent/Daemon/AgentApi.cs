@@ -42,7 +42,7 @@ public static class AgentApi
     public const string Prefix = "/api/v1";
     private static readonly TimeSpan s_ask = TimeSpan.FromSeconds(30);
     private static readonly string[] s_runKeys = ["run_id", "model", "built_in_seed", "datasets", "dataset_dir", "method", "method_note", "method_settings",
-        "template", "output_dir", "training", "evaluation", "export"];
+        "template", "output_dir", "training", "evaluation", "export", "member"];
 
     public static void Map(WebApplication web, AgentServices agent)
     {
@@ -170,10 +170,14 @@ public static class AgentApi
             if (!s_runKeys.Contains(key))
                 return Error(400, $"unknown field \"{key}\"{Spelling.DidYouMean(key, s_runKeys)}; a run is {string.Join(", ", s_runKeys)}");
         }
+        var member = (string?)body["member"];
+        body.Remove("member");
         var id = body["run_id"] is JsonValue v && v.TryGetValue<string>(out var given) ? given : RunStore.NewId();
         if (!IsRunId(id))
             return Error(400, $"run_id \"{id}\": use letters, digits, '-', '_' and '.' only (it names a folder)");
         body["run_id"] = id;
+        if (member is not null && await PlaceElsewhere(agent, member, body) is { } placed)
+            return placed;
         body["output_dir"] ??= Path.Combine(agent.Job.Store.RunFolder(id), "output");
         if (body["model"] is null && body["built_in_seed"] is null)
             body["built_in_seed"] = 0;
@@ -194,6 +198,57 @@ public static class AgentApi
             return Error(400, e.Message);
         }
         return await Submit(agent, StartRun.New(train));
+    }
+
+    /// <summary>
+    /// A run with <c>"member"</c>: "auto" places it where the recommended method is best (<see cref="Placement"/>), a
+    /// name on that member. Placed on another member: forwarded there and mirrored here (<see cref="Cluster.RemoteRuns"/>),
+    /// answered 202 with the member; placed here: null, and the run is submitted locally.
+    /// </summary>
+    private static async Task<IResult?> PlaceElsewhere(AgentServices agent, string member, JsonObject body)
+    {
+        if (agent.Cluster is not { } cluster || agent.RemoteRuns is not { } remote)
+            return Error(400, "member: this agent is not in a pool (agent.cluster.cluster-token, and seeds to join others)");
+        var members = (await cluster.Ask<Cluster.MembersView>(Cluster.GetMembers.Instance, s_ask)).Members;
+        var up = members.Where(m => m.State == Cluster.MemberState.Up).ToList();
+        Cluster.ClusterMember? target;
+        if (member == "auto")
+        {
+            ModelConfig config;
+            string name;
+            try
+            {
+                (config, name) = (string?)body["model"] is { } dir
+                    ? (ModelConfigReader.Load(Path.Combine(dir, "config.json")), Path.GetFileName(dir.TrimEnd('/')))
+                    : (ReferenceModels.Config("0.6B", "qwen3"), "the built-in model (placed as the smallest Qwen3)");
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or ModelConfigException)
+            {
+                return Error(400, $"member auto: {e.Message}");
+            }
+            var candidates = up.Where(m => m.Hardware is not null).Select(m => PlacementCandidate.FromHardwareJson(m.Id, m.Hardware!, m.Running, m.Queued));
+            var seqLen = (int?)body["training"]?["cutoff_len"] ?? 1024;
+            var decision = Placement.Choose(new Recommender(agent.Plugins.Method), config, name, candidates, seqLen);
+            if (decision.Chosen is null)
+                return Error(409, string.Join(" ", decision.Reasons));
+            target = up.First(m => m.Id == decision.Chosen.Member);
+        }
+        else
+        {
+            target = up.FirstOrDefault(m => m.Name == member);
+            if (target is null)
+                return Error(400, $"member \"{member}\": no member of that name is up (up: {string.Join(", ", up.Select(m => m.Name))}){Spelling.DidYouMean(member, up.Select(m => m.Name))}");
+        }
+        if (target.Id == members[0].Id)
+            return null; // here
+        try
+        {
+            return Results.Json(await remote.Submit(target, body), statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            return Error(StatusCodes.Status502BadGateway, e.Message);
+        }
     }
 
     private static async Task<IResult> Submit(AgentServices agent, StartRun start)
@@ -256,6 +311,10 @@ public static class AgentApi
 
     private static async Task<IResult> CancelRun(AgentServices agent, string id)
     {
+        if (agent.RemoteRuns is { } remote && remote.MemberOf(id) is { } member)
+            return await remote.Cancel(id)
+                ? Results.Json(new JsonObject { ["run_id"] = id, ["forwarded_to"] = member }, statusCode: StatusCodes.Status202Accepted)
+                : Error(StatusCodes.Status502BadGateway, $"the member at {member} running {id} did not take the cancel");
         try
         {
             var cancel = await agent.Root.Ask<CancelRequested>(new CancelRun(id), s_ask);

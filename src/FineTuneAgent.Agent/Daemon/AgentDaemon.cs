@@ -101,6 +101,7 @@ public sealed class AgentDaemon : IAsyncDisposable
                     Version = typeof(AgentDaemon).Assembly.GetName().Version?.ToString(),
                 };
                 services.Cluster = system.ActorOf(ClusterNode.Props(settings.Cluster, self, root), "cluster");
+                services.RemoteRuns = new RemoteRuns(settings.Cluster.ClusterToken, writer, hub);
                 log.WriteLine($"fta agent {settings.Name}: in the pool as {self.Id}; seeds: {(settings.Cluster.Seeds.Count == 0 ? "none (others join this one)" : string.Join(", ", settings.Cluster.Seeds))}");
             }
             daemon.WriteInfo();
@@ -189,6 +190,7 @@ public sealed class AgentDaemon : IAsyncDisposable
         await _web.StopAsync().ConfigureAwait(false);
         await _web.DisposeAsync().ConfigureAwait(false);
         _system.Dispose();
+        Services.RemoteRuns?.Dispose();
         Services.Plugins.Dispose();
         try
         {
@@ -233,6 +235,9 @@ public sealed class AgentServices(AgentSettings settings, TrainingJob job, Plugi
 
     /// <summary>The cluster node actor, when clustering is on (agent.cluster has seeds or a token).</summary>
     public IActorRef? Cluster { get; set; }
+
+    /// <summary>Runs this agent placed on other members (when in a pool).</summary>
+    public RemoteRuns? RemoteRuns { get; set; }
 
     /// <summary>Exports asked through the API.</summary>
     public RunExports Exports { get; } = new(job.Store, plugins, history);
