@@ -106,6 +106,22 @@ public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, mirrored["metrics"]!.AsArray().Count(m => (string?)m!["kind"] == "train"));
         Assert.False(Directory.Exists(Path.Combine(_root, "alpha", id)), "the run's files are beta's, not alpha's");
 
+        // Preflight for a distributed run on all three: same agent, libtorch, shim, plugins; the same model and data
+        // (one machine: the same files); each reaches the port alpha opens for the check. Then a missing data file
+        // is named for every member.
+        var model = Path.Combine(_root, "beta", "builtin-models", "qwen3-tiny-seed0");
+        var data = Path.Combine(_root, "rows.jsonl");
+        await File.WriteAllTextAsync(data, "{\"instruction\": \"a\", \"output\": \"b\"}\n");
+        var preflight = JsonNode.Parse(await (await alpha.Http.PostAsync("api/v1/cluster/preflight", new StringContent(
+            new JsonObject { ["model"] = model, ["datasets"] = new JsonArray(data) }.ToJsonString(), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync())!;
+        Assert.True((bool)preflight["ok"]!, preflight.ToJsonString());
+        Assert.Equal(3, preflight["members"]!.AsObject().Count);
+        Assert.All(preflight["members"]!.AsObject(), m => Assert.Equal(64, ((string)m.Value!["model_hash"]!).Length));
+        var missing = JsonNode.Parse(await (await alpha.Http.PostAsync("api/v1/cluster/preflight", new StringContent(
+            new JsonObject { ["datasets"] = new JsonArray(data + ".missing") }.ToJsonString(), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync())!;
+        Assert.False((bool)missing["ok"]!);
+        Assert.Equal(3, missing["problems"]!.AsArray().Count(p => ((string)p!).Contains(".missing unreadable", StringComparison.Ordinal)));
+
         // SIGKILL gamma: no leave message; alpha and beta find out through their failure detectors.
         gamma.Kill();
         var killed = Stopwatch.StartNew();

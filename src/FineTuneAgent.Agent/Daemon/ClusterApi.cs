@@ -17,6 +17,9 @@ namespace FineTuneAgent.Agent.Daemon;
 /// <item><c>POST heartbeat</c> (also the join) and <c>POST leave</c>: agent to agent, each with the cluster token in
 /// <see cref="ClusterNode.TokenHeader"/> (403 without it, 404 when this agent is not in a pool).</item>
 /// <item><c>GET members</c>: every member with state, φ, load and hardware (this agent alone when not in a pool).</item>
+/// <item><c>POST preflight</c>: before a distributed run (<c>model</c>, <c>datasets</c>, <c>members</c>, default all up):
+/// asks each member (<c>POST preflight-facts</c>, agent to agent) for its versions, its hashes of the model and data,
+/// and whether it reaches a port this agent opens for the check (as the TCPStore will be); answers the differences.</item>
 /// <item><c>POST place</c>: where a run of a model would go (<c>model</c> folder or <c>params</c> + <c>arch</c>, <c>seq_len</c>):
 /// each up member's best method, ranked.</item>
 /// </list>
@@ -33,6 +36,8 @@ public static class ClusterApi
         cluster.MapPost("/leave", (HttpRequest request) => Leave(agent, request));
         cluster.MapGet("/members", () => Members(agent));
         cluster.MapPost("/place", (HttpRequest request) => Place(agent, request));
+        cluster.MapPost("/preflight-facts", (HttpRequest request) => PreflightFacts(agent, request));
+        cluster.MapPost("/preflight", (HttpRequest request) => RunPreflight(agent, request));
     }
 
     /// <summary>Whether the request carries this agent's cluster token (constant-time comparison).</summary>
@@ -94,6 +99,98 @@ public static class ClusterApi
             ["pool"] = agent.Cluster is not null,
             ["members"] = new JsonArray(members.Select(m => (JsonNode)m.ToJson()).ToArray()),
         });
+    }
+
+    private static PreflightRequest ReadPreflight(JsonObject body) => new(
+        (string?)body["model"],
+        (body["datasets"] as JsonArray ?? []).Select(d => (string?)d ?? throw new InvalidDataException("datasets: expected file paths")).ToList(),
+        (string?)body["store"],
+        (body["ports"] as JsonArray ?? []).Select(p => (int?)p ?? throw new InvalidDataException("ports: expected numbers")).ToList());
+
+    private static async Task<IResult> PreflightFacts(AgentServices agent, HttpRequest request)
+    {
+        if (Refuse(agent, request) is { } refused)
+            return refused;
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        try
+        {
+            return Results.Json(await Preflight.Facts(ReadPreflight(body!), agent.Plugins));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
+    }
+
+    private static async Task<IResult> RunPreflight(AgentServices agent, HttpRequest request)
+    {
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        PreflightRequest asked;
+        try
+        {
+            asked = ReadPreflight(body!);
+        }
+        catch (InvalidDataException e)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
+        var all = await CurrentMembers(agent);
+        var names = (body!["members"] as JsonArray)?.Select(n => (string?)n).ToList();
+        var chosen = names is null ? all.Where(m => m.State == MemberState.Up).ToList() : all.Where(m => names.Contains(m.Name)).ToList();
+        if (names?.Except(chosen.Select(m => m.Name)).ToList() is { Count: > 0 } unknown)
+            return AgentApi.Error(400, $"members: no member named {string.Join(", ", unknown)} (members: {string.Join(", ", all.Select(m => m.Name))})");
+        // A port opened here for the check, as the TCPStore will be at run time: members must reach it.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        listener.Start();
+        var host = agent.Url?.Host ?? "127.0.0.1";
+        var probe = asked with { Store = $"{host}:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}" };
+        using var accept = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (!accept.IsCancellationRequested)
+                    (await listener.AcceptTcpClientAsync(accept.Token)).Dispose();
+            }
+            catch (OperationCanceledException)
+            {
+                // the check is over
+            }
+        });
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        if (agent.Settings.Cluster.ClusterToken is { } token)
+            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
+        var self = all[0].Id;
+        var answers = await Task.WhenAll(chosen.Select(async m =>
+        {
+            try
+            {
+                if (m.Id == self)
+                    return (m.Name, (JsonObject?)await Preflight.Facts(probe, agent.Plugins), (string?)null);
+                using var response = await http.PostAsync(new Uri(new Uri(m.Url), "api/v1/cluster/preflight-facts"),
+                    new StringContent(new JsonObject
+                    {
+                        ["model"] = probe.Model,
+                        ["datasets"] = new JsonArray(probe.Datasets.Select(d => (JsonNode?)d).ToArray()),
+                        ["store"] = probe.Store,
+                    }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+                var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                return response.IsSuccessStatusCode ? (m.Name, json, null) : (m.Name, null, (string?)json["error"]);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or TaskCanceledException)
+            {
+                return (m.Name, null, e.Message);
+            }
+        }));
+        accept.Cancel();
+        await accepting;
+        // Self first: the coordinator is the reference the others are compared with.
+        var ordered = answers.OrderBy(a => a.Name == all[0].Name ? 0 : 1).ToList();
+        return Results.Json(Preflight.Compare(ordered));
     }
 
     private static async Task<IResult> Place(AgentServices agent, HttpRequest request)

@@ -70,7 +70,32 @@ public static class ClusterCommand
                 System.Console.WriteLine($"• {reason}");
             return answer["chosen"] is null ? 2 : 0;
         });
-        return new Command("cluster", "The pool of agents: its members, and where a run would be placed.") { agentUrl, token, runsDir, json, members, place };
+        var pfModel = new Option<string?>("--model") { Description = "Model folder every worker must hold (same content)." };
+        var pfData = new Option<string[]>("--data") { Description = "Data files every worker must hold (same content).", AllowMultipleArgumentsPerToken = true };
+        var pfMembers = new Option<string[]>("--members") { Description = "Members to check (default: every member up).", AllowMultipleArgumentsPerToken = true };
+        var preflight = new Command("preflight", "Before a distributed run: the same agent, libtorch, shim and plugins everywhere, the same model and data hashes, and the coordinator reachable from each member.")
+        {
+            pfModel, pfData, pfMembers,
+        };
+        preflight.SetAction(parse =>
+        {
+            using var agent = Connect(parse.GetValue(agentUrl), parse.GetValue(token), parse.GetValue(runsDir));
+            var body = new JsonObject { ["datasets"] = new JsonArray((parse.GetValue(pfData) ?? []).Select(d => (JsonNode?)Path.GetFullPath(d)).ToArray()) };
+            if (parse.GetValue(pfModel) is { } m)
+                body["model"] = Path.GetFullPath(m);
+            if (parse.GetValue(pfMembers) is { Length: > 0 } names)
+                body["members"] = new JsonArray(names.Select(n => (JsonNode?)n).ToArray());
+            var answer = agent.Post("api/v1/cluster/preflight", body);
+            if (parse.GetValue(json))
+                System.Console.WriteLine(answer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else if ((bool?)answer["ok"] == true)
+                System.Console.WriteLine($"preflight ok: {string.Join(", ", (answer["members"] as JsonObject ?? []).Select(p => p.Key))} match and reach the coordinator");
+            else
+                foreach (var problem in (answer["problems"] as JsonArray ?? []).Select(p => (string?)p))
+                    System.Console.WriteLine($"• {problem}");
+            return (bool?)answer["ok"] == true ? 0 : 2;
+        });
+        return new Command("cluster", "The pool of agents: its members, where a run would be placed, and the checks before a distributed run.") { agentUrl, token, runsDir, json, members, place, preflight };
     }
 
     private static AgentClient Connect(string? url, string? token, string? runsDir) =>
