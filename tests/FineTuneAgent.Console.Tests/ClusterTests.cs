@@ -86,6 +86,11 @@ public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
             Assert.All(members.Values, m => Assert.Equal(Environment.ProcessorCount, (int)m["hardware"]!["cpu"]!["logical_cores"]!));
         }
 
+        // The console's dashboard shows the pool (here its no-terminal snapshot, which prints the same lines).
+        var (code, screen, _) = Fta.Run("console", "--agent", alpha.Url.ToString());
+        Assert.Equal(2, code);
+        Assert.Matches(@"Pool (beta|gamma) up \(0 running\) · (beta|gamma) up", screen);
+
         // A run submitted to alpha for beta trains on beta, and alpha's history holds it as it went.
         const string run = """{"member": "beta", "method": "full", "training": {"max_steps": 3}, "evaluation": {"enabled": false}}""";
         using var placed = await alpha.Http.PostAsync("api/v1/runs", new StringContent(run, Encoding.UTF8, "application/json"));

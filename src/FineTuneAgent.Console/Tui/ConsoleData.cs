@@ -11,6 +11,9 @@ internal sealed record RunRow(string Id, string Status, string? Method, string? 
 internal sealed record ConsoleSnapshot(JsonObject? Node, IReadOnlyList<RunRow> Runs, JsonObject? Plugins, string? Problem, DateTimeOffset At)
 {
     public static ConsoleSnapshot Empty { get; } = new(null, [], null, null, DateTimeOffset.MinValue);
+
+    /// <summary>The pool as the agent sees it (`GET /cluster/members`), null before the first answer.</summary>
+    public JsonObject? Pool { get; init; }
 }
 
 /// <summary>
@@ -64,7 +67,7 @@ internal sealed class ConsoleData : IDisposable
     private async Task Poll()
     {
         var sinceNode = int.MaxValue;
-        JsonObject? node = null, plugins = null;
+        JsonObject? node = null, plugins = null, pool = null;
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -73,6 +76,7 @@ internal sealed class ConsoleData : IDisposable
                 {
                     node = await Task.Run(() => _client.Get("api/v1/node"));
                     plugins = await Task.Run(() => _client.Get("api/v1/plugins"));
+                    pool = await Task.Run(() => _client.Get("api/v1/cluster/members"));
                     sinceNode = 0;
                 }
                 var runs = await Task.Run(() => _client.Get("api/v1/runs?limit=200"));
@@ -81,7 +85,7 @@ internal sealed class ConsoleData : IDisposable
                     Follow(row.Id);
                 if (_selected is { } id)
                     _details[id] = await Task.Run(() => _client.Get($"api/v1/runs/{Uri.EscapeDataString(id)}"));
-                _snapshot = new ConsoleSnapshot(node, rows, plugins, null, DateTimeOffset.Now);
+                _snapshot = new ConsoleSnapshot(node, rows, plugins, null, DateTimeOffset.Now) { Pool = pool };
             }
             catch (Exception e) when (e is AgentRequestException or ArgumentException or UnauthorizedAccessException or IOException or HttpRequestException
                                           or System.Text.Json.JsonException or InvalidOperationException)

@@ -20,6 +20,8 @@ internal sealed class DashboardScreen : Screen
         var snap = data.Snapshot;
         var lines = new List<string>();
         lines.AddRange(HardwareLines(snap.Node, width));
+        if (PoolLine(snap.Pool, width) is { } pool)
+            lines.Add(pool);
         var runs = snap.Runs;
         var running = runs.Count(r => r.Status == "running");
         var queued = runs.Count(r => r.Status == "queued");
@@ -63,6 +65,17 @@ internal sealed class DashboardScreen : Screen
             double free = ((double?)g["free_memory_bytes"] ?? 0) / 1e9, total = ((double?)g["total_memory_bytes"] ?? 0) / 1e9;
             yield return Cells.Fit($"GPU {g["index"]} {g["name"]} · {free:F1}/{total:F1} GB free · compute {g["compute_capability"]}", width);
         }
+    }
+
+    /// <summary>The other members of the pool with their state and runs, when this agent is in one.</summary>
+    public static string? PoolLine(JsonObject? pool, int width)
+    {
+        if ((bool?)pool?["pool"] != true)
+            return null;
+        var self = (string?)pool!["self"];
+        var peers = (pool["members"] as JsonArray ?? []).OfType<JsonObject>().Where(m => (string?)m["id"] != self && (string?)m["state"] != "removed")
+            .Select(m => $"{m["name"]} {m["state"]} ({m["running"]} running)").ToList();
+        return "[bold]Pool[/] " + Cells.Fit(peers.Count == 0 ? "no peers yet" : string.Join(" · ", peers), width - 5);
     }
 
     /// <summary>Column widths for the width given: the model column takes what is left.</summary>
