@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(ConsoleCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
