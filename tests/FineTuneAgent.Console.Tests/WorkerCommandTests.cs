@@ -56,13 +56,13 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
         // Rank 0 wrote the checkpoints, the best adapter and the final adapter, and recorded the run.
         Assert.Equal(["checkpoint-2", "checkpoint-4", "checkpoint-6"], CheckpointFolder.List(rank0.Output).Select(c => Path.GetFileName(c.Path)));
         Assert.True(File.Exists(Path.Combine(rank0.Output, Trainer.BestFolderName, "adapter_model.safetensors")));
-        Assert.True(File.Exists(Path.Combine(rank0.RunsDir, Runs.RunId, RunStore.RecordFileName)));
-        Assert.Equal(Runs.LoraSteps, File.ReadAllLines(Path.Combine(rank0.RunsDir, Runs.RunId, RunStore.MetricsFileName)).Count(l => l.Contains("\"event\":\"step\"", StringComparison.Ordinal)));
+        Assert.True(File.Exists(Path.Combine(rank0.RunsDir, rank0.RunId, RunStore.RecordFileName)));
+        Assert.Equal(Runs.LoraSteps, File.ReadAllLines(Path.Combine(rank0.RunsDir, rank0.RunId, RunStore.MetricsFileName)).Count(l => l.Contains("\"event\":\"step\"", StringComparison.Ordinal)));
         // Rank 1's configuration names its own output folder, so anything it wrote would be there: it wrote nothing,
         // reported no step, evaluation or checkpoint, and recorded no run.
         Assert.False(Directory.Exists(rank1.Output), $"rank 1 wrote into {rank1.Output}");
         Assert.DoesNotContain(w1.Events, e => Name(e) is "step" or "eval" or "checkpoint");
-        Assert.False(File.Exists(Path.Combine(rank1.RunsDir, Runs.RunId, RunStore.RecordFileName)));
+        Assert.False(File.Exists(Path.Combine(rank1.RunsDir, rank1.RunId, RunStore.RecordFileName)));
         Assert.Equal(Runs.LoraSteps, w1.EventsNamed("summary").Single().GetProperty("steps").GetInt32());
     }
 
@@ -135,7 +135,7 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
     public void StoppedWorker_FailsThePeersCollectiveAfterTheTimeout_NotAHang()
     {
         // SIGSTOP: the peer keeps its sockets open but never answers, as a hung machine would. Only the timeout ends it.
-        var timeout = TimeSpan.FromSeconds(15);
+        var timeout = TimeSpan.FromSeconds(30);
         var (rank0, rank1) = _runs.Config("lora", "stopped");
         var port = WorkerProcess.FreePort();
         using var w0 = WorkerProcess.Start(port, 0, 2, rank0.File, rank0.RunsDir, timeout);
@@ -143,7 +143,7 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
         w0.WaitFor(e => Name(e) == "checkpoint" && e.GetProperty("step").GetInt32() == 2, Limit);
         Signal("STOP", w1.Id);
         var clock = Stopwatch.StartNew();
-        var code = w0.WaitForExit(timeout + TimeSpan.FromSeconds(45));
+        var code = w0.WaitForExit(timeout + TimeSpan.FromSeconds(60));
         var seconds = clock.Elapsed.TotalSeconds;
         _output.WriteLine($"rank 0 exited {code} {seconds:F1} s after rank 1 was stopped:\n{w0.Stderr}");
         Assert.True(code == GroupFailed, w0.Describe());
@@ -236,7 +236,7 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
     /// <summary>The status in rank 0's run record, and whether its error passes <paramref name="error"/>.</summary>
     private static (string Status, bool ErrorMatches) RunStatus(RankConfig rank0, Func<string?, bool> error)
     {
-        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(rank0.RunsDir, Runs.RunId, RunStore.RecordFileName)));
+        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(rank0.RunsDir, rank0.RunId, RunStore.RecordFileName)));
         var root = record.RootElement;
         var text = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
         return (root.GetProperty("status").GetString()!, error(text));
@@ -269,7 +269,6 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
     /// </summary>
     public sealed class Runs : IDisposable
     {
-        public const string RunId = "ddp-test";
         public const int LoraSteps = 6;
         public const int FullSteps = 4;
 
@@ -323,7 +322,7 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
                 Directory.CreateDirectory(folder);
                 var request = new TrainRequest
                 {
-                    RunId = RunId,
+                    RunId = $"ddp-{method}-{name}",
                     Datasets = [DataFile],
                     Method = method,
                     MethodSettings = method == "lora" ? new JsonObject { ["r"] = 8, ["lora_alpha"] = 16 } : null,
@@ -333,7 +332,8 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
                 };
                 var file = Path.Combine(folder, TrainRequest.FileName);
                 File.WriteAllText(file, request.ToJson().ToJsonString());
-                return new RankConfig(file, request.OutputDirectory, Path.Combine(folder, "runs"));
+                // One runs folder per rank for every test: the built-in model and the dataset cache are prepared once.
+                return new RankConfig(file, request.OutputDirectory, Path.Combine(_root, $"runs{rank}"), request.RunId);
             }
             return (Write(0), Write(1));
         }
@@ -347,5 +347,5 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
 
     public sealed record Reference(string Output, IReadOnlyList<JsonElement> Events);
 
-    public sealed record RankConfig(string File, string Output, string RunsDir);
+    public sealed record RankConfig(string File, string Output, string RunsDir, string RunId);
 }

@@ -40,10 +40,12 @@ public static class DataParallelWorker
 
         using var store = new TCPStore(options.StoreHost, options.StorePort, options.WorldSize, is_master: options.HostStore ?? options.Rank == 0,
             timeout: options.Timeout, wait_for_workers: false);
+        // The store serves this session of one run, so the names are fixed: workers whose configurations differ still
+        // meet, and the replica check names what differs rather than a rendezvous timing out.
         using var group = new_group_gloo(store, options.Rank, options.WorldSize, options.Timeout, options.ListenAddress, options.Interface,
-            group_name: $"fta-ddp/{request.RunId}");
+            group_name: "fta-ddp");
         var dataParallel = new DataParallel(group, options.BucketCapMegabytes);
-        var prepared = $"fta-ddp/{request.RunId}/prepared";
+        const string prepared = "fta-ddp/prepared";
         RunPlan? plan = null;
         try
         {
