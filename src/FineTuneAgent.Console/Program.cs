@@ -26,6 +26,7 @@ public static class Program
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(ConsoleCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -17,6 +17,7 @@ public static class BenchCommand
         bench.Subcommands.Add(MethodsBenchCommand.Create());
         bench.Subcommands.Add(QuantizedLoadBenchCommand.Create());
         bench.Subcommands.Add(LoraVsTorchBenchCommand.Create());
+        bench.Subcommands.Add(DdpBenchCommand.Create());
         return bench;
     }
 

@@ -13,7 +13,20 @@ internal static class BenchProcess
     /// <summary>Runs `fta &lt;arguments&gt;` in a child process and returns the JSON object it prints last.</summary>
     internal static JsonObject RunChildProcess(string[] arguments, string label)
     {
-        // Started the way this process was: the apphost directly, or `dotnet fta.dll`.
+        // glibc otherwise keeps freed blocks of up to 32 MiB in its heap (the mmap threshold grows
+        // with every free), so resident memory would count weights a method already released.
+        using var child = StartSelf(arguments, new Dictionary<string, string> { ["MALLOC_MMAP_THRESHOLD_"] = "131072" });
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+            throw new InvalidOperationException($"the {label} run failed ({child.ExitCode}): {stderr.Result}");
+        return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
+    }
+
+    /// <summary>Starts `fta &lt;arguments&gt;` as this process was started (the apphost, or `dotnet fta.dll`), output redirected.</summary>
+    internal static Process StartSelf(string[] arguments, IReadOnlyDictionary<string, string> environment)
+    {
         var self = Environment.ProcessPath!;
         var prefix = Path.GetFileNameWithoutExtension(self) == "dotnet" ? new[] { typeof(BenchProcess).Assembly.Location } : [];
         var psi = new ProcessStartInfo(self, [.. prefix, .. arguments])
@@ -21,16 +34,9 @@ internal static class BenchProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        // glibc otherwise keeps freed blocks of up to 32 MiB in its heap (the mmap threshold grows
-        // with every free), so resident memory would count weights a method already released.
-        psi.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
-        using var child = Process.Start(psi)!;
-        var stderr = child.StandardError.ReadToEndAsync();
-        var stdout = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"the {label} run failed ({child.ExitCode}): {stderr.Result}");
-        return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
+        foreach (var (name, value) in environment)
+            psi.Environment[name] = value;
+        return Process.Start(psi)!;
     }
 
     /// <summary>

@@ -22,8 +22,11 @@ namespace FineTuneAgent.Core.Training;
 /// the folder to <see cref="Train"/>, which restores the optimizer, the schedule, the data position and the
 /// generator. NaN/inf loss throws <see cref="TrainingDivergedException"/> before the update; an out-of-memory
 /// throws <see cref="TrainingOutOfMemoryException"/> with the options to retry with.
+/// With <see cref="DataParallel"/> set, this trainer is one replica of several (Trainer.DataParallel.cs): it runs
+/// its share of every global batch, the gradients are summed over the replicas before clipping, the logged loss,
+/// tokens and validation loss are the global ones, and only rank 0 writes checkpoints, the adapter and events.
 /// </remarks>
-public sealed class Trainer
+public sealed partial class Trainer
 {
     public const string OptimizerFileName = "optimizer.safetensors";
     public const string BestFolderName = "best";
@@ -71,6 +74,12 @@ public sealed class Trainer
     /// <summary>Extra files (name → text) written into every checkpoint, e.g. the run's configuration.</summary>
     public IReadOnlyDictionary<string, string> CheckpointFiles { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Makes this trainer one replica of a data-parallel run (null: it trains alone). Every replica must be built
+    /// on the same model, options and rows, and call <see cref="Train"/> with the same checkpoint.
+    /// </summary>
+    public DataParallel? DataParallel { get; init; }
+
     /// <summary>Test hook: runs before every micro-batch with the (1-based) step it belongs to.</summary>
     internal Action<int>? BeforeMicroBatch { get; set; }
 
@@ -91,6 +100,9 @@ public sealed class Trainer
             state = Restore(resumeFrom, optimizer);
         else
             manual_seed(Options.Seed);
+        var isMain = DataParallel?.IsMain ?? true;
+        var report = isMain ? progress : null;
+        var replicas = DataParallel is null ? null : JoinReplicas(trainable, state, report);
 
         var stepLosses = new List<(int, double)>();
         var valLosses = new List<(int, double)>();
@@ -116,13 +128,21 @@ public sealed class Trainer
 
             double loss;
             double gradNorm;
+            var cancelled = false;
             try
             {
-                (loss, var tokens) = ForwardBackward(rows, step);
+                // Every replica normalises by the label tokens of the whole global batch (see DataParallel).
+                var numItems = Math.Max(1, rows.Sum(TrainingBatch.CountLabelTokens));
+                (loss, var tokens) = ForwardBackward(DataParallel?.ShareOf(rows) ?? rows, numItems, step);
+                double? agreedNorm = null;
+                if (replicas is not null)
+                    (loss, tokens, agreedNorm, cancelled) = ReduceStep(replicas, trainable, loss, tokens, cancellation.IsCancellationRequested);
                 sessionTokens += tokens;
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException(step, loss);
-                gradNorm = nn.utils.clip_grad_norm_(trainable, Options.MaxGradNorm > 0 ? Options.MaxGradNorm : double.PositiveInfinity);
+                gradNorm = agreedNorm is { } norm
+                    ? ClipToNorm(trainable, norm)
+                    : nn.utils.clip_grad_norm_(trainable, Options.MaxGradNorm > 0 ? Options.MaxGradNorm : double.PositiveInfinity);
                 if (!double.IsFinite(gradNorm))
                     throw new TrainingDivergedException(step, gradNorm, "the gradient norm");
                 optimizer.step();
@@ -160,7 +180,7 @@ public sealed class Trainer
             {
                 var elapsed = clock.Elapsed;
                 var perStep = elapsed / sessionSteps;
-                progress?.Report(new StepCompleted(step, TotalSteps, state.Epoch, unlogged.Average(), optimizer.ParamGroups[0].LearningRate, gradNorm,
+                report?.Report(new StepCompleted(step, TotalSteps, state.Epoch, unlogged.Average(), optimizer.ParamGroups[0].LearningRate, gradNorm,
                     sessionTokens / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed, perStep * (TotalSteps - step)));
                 unlogged.Clear();
             }
@@ -173,38 +193,52 @@ public sealed class Trainer
                 state = improved
                     ? state with { BestValidationLoss = val, BestStep = step, EvaluationsWithoutImprovement = 0 }
                     : state with { EvaluationsWithoutImprovement = state.EvaluationsWithoutImprovement + 1 };
-                if (improved)
+                if (improved && isMain)
                     CheckpointFolder.WriteAtomically(Path.Combine(OutputDirectory, BestFolderName), dir => _adapted.Save(dir, _saveOptions));
-                progress?.Report(new EvaluationCompleted(step, val, improved, state.EvaluationsWithoutImprovement));
+                report?.Report(new EvaluationCompleted(step, val, improved, state.EvaluationsWithoutImprovement));
                 if (Options.EarlyStoppingPatience is { } patience && state.EvaluationsWithoutImprovement >= patience)
                 {
                     stoppedEarly = true;
                     state = state with { EarlyStopped = true };
-                    progress?.Report(new EarlyStopped(step, patience, state.BestValidationLoss!.Value, state.BestStep!.Value));
+                    report?.Report(new EarlyStopped(step, patience, state.BestValidationLoss!.Value, state.BestStep!.Value));
                 }
             }
 
-            var cancelled = cancellation.IsCancellationRequested;
+            // Replicas stop together: a cancel on any of them was summed into this step's reduction.
+            cancelled = replicas is null ? cancellation.IsCancellationRequested : cancelled;
             if (step % Options.SaveSteps == 0 || last || stoppedEarly || cancelled)
             {
-                lastCheckpoint = SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer);
+                lastCheckpoint = isMain ? SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer) : CheckpointFolder.PathFor(OutputDirectory, step);
                 lastSavedStep = step;
-                progress?.Report(new CheckpointSaved(step, lastCheckpoint));
+                report?.Report(new CheckpointSaved(step, lastCheckpoint));
             }
-            cancellation.ThrowIfCancellationRequested();
+            if (replicas is null)
+                cancellation.ThrowIfCancellationRequested();
+            else if (cancelled)
+                throw cancellation.IsCancellationRequested
+                    ? new OperationCanceledException(cancellation)
+                    : new OperationCanceledException($"another data-parallel replica cancelled the run at step {step}");
         }
 
+        if (replicas is not null)
+            VerifyReplicasInSync(replicas, state.GlobalStep, report);
         if (lastSavedStep != state.GlobalStep)
         {
-            lastCheckpoint = SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer);
-            progress?.Report(new CheckpointSaved(state.GlobalStep, lastCheckpoint));
+            lastCheckpoint = isMain ? SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer) : CheckpointFolder.PathFor(OutputDirectory, state.GlobalStep);
+            report?.Report(new CheckpointSaved(state.GlobalStep, lastCheckpoint));
         }
-        _adapted.Save(OutputDirectory, _saveOptions);
+        if (isMain)
+            _adapted.Save(OutputDirectory, _saveOptions);
+        // The run is over for every replica once rank 0's files are complete.
+        DataParallel?.Group.barrier();
         return new TrainingResult(state.GlobalStep, TotalSteps, stepLosses, valLosses, state.BestValidationLoss, state.BestStep, stoppedEarly,
             OutputDirectory, lastCheckpoint, clock.Elapsed);
     }
 
-    /// <summary>Validation loss: sum of token losses over every validation row / their label tokens.</summary>
+    /// <summary>
+    /// Validation loss: sum of token losses over every validation row / their label tokens. Data-parallel replicas
+    /// each run their share of the rows and sum the sums, so every replica must call it.
+    /// </summary>
     public double Evaluate()
     {
         var model = _adapted.Model;
@@ -214,8 +248,8 @@ public sealed class Trainer
         {
             using var _ = no_grad();
             double sum = 0;
-            long tokens = 0;
-            foreach (var chunk in _validation.Chunk(Options.PerDeviceTrainBatchSize))
+            double tokens = 0;
+            foreach (var chunk in (DataParallel?.ShareOf(_validation) ?? _validation).Chunk(Options.PerDeviceTrainBatchSize))
             {
                 using var scope = NewDisposeScope();
                 using var batch = TrainingBatch.Collate(chunk, _padTokenId);
@@ -224,6 +258,11 @@ public sealed class Trainer
                 var logits = Forward(batch);
                 sum += CausalLM.CausalLmLoss(logits, batch.Labels, numItemsInBatch: 1).ToDouble();
                 tokens += batch.LabelTokens;
+            }
+            if (DataParallel is { } dp)
+            {
+                var global = dp.Sum(model.OutputWeight.device, sum, tokens);
+                (sum, tokens) = (global[0], global[1]);
             }
             return tokens == 0 ? double.NaN : sum / tokens;
         }
@@ -234,9 +273,12 @@ public sealed class Trainer
         }
     }
 
-    private (double Loss, long Tokens) ForwardBackward(IReadOnlyList<TrainingSequence> rows, int step)
+    /// <summary>
+    /// Backpropagates sum(token losses) / <paramref name="numItems"/> over <paramref name="rows"/> in micro-batches;
+    /// returns that loss and the real tokens run. A data-parallel replica passes its share and the global count.
+    /// </summary>
+    private (double Loss, long Tokens) ForwardBackward(IReadOnlyList<TrainingSequence> rows, long numItems, int step)
     {
-        var numItems = Math.Max(1, rows.Sum(TrainingBatch.CountLabelTokens));
         double loss = 0;
         long tokens = 0;
         foreach (var chunk in rows.Chunk(Options.PerDeviceTrainBatchSize))

@@ -103,6 +103,18 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
             store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null, Config = request.ToJson() });
         else
             store.Create(request.RunId, request.ToJson(), Path.GetFullPath(request.OutputDirectory));
+        return Resolve(request, checkpoint, progress);
+    }
+
+    /// <summary>
+    /// <see cref="Plan"/> for a data-parallel replica other than rank 0: resolves the same run without recording it
+    /// (rank 0 records the run; the built-in model, if the request uses it, is written only if missing).
+    /// </summary>
+    public RunPlan PlanReplica(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null) =>
+        Resolve(request, checkpoint, progress);
+
+    private RunPlan Resolve(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress)
+    {
         void Say(string text) => progress?.Report(new JobMessage(text));
         if (request.MethodNote is { } note)
             Say(note);
@@ -144,17 +156,20 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     /// micro-batch; the effective batch must stay the checkpoint's). The base comes from the quantized-base cache
     /// when the plan quantizes it (the quantizer stage filled it). Events go to <paramref name="progress"/> and the
     /// run's metrics; the completed run's summary goes into run.json. A failure or cancel is thrown for the
-    /// caller to record.
+    /// caller to record. With <paramref name="dataParallel"/> the run is one replica of several (every replica calls
+    /// this with the same plan, data and checkpoint); only rank 0 records metrics and the summary.
     /// </summary>
-    public TrainingSummary Train(RunPlan plan, PreparedDataset data, string? checkpoint, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
+    public TrainingSummary Train(RunPlan plan, PreparedDataset data, string? checkpoint, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default,
+        DataParallel? dataParallel = null)
     {
         CpuAllocator.RetainFreedMemory();
         var request = plan.Request;
         var id = request.RunId;
-        if (checkpoint is not null)
+        var records = dataParallel?.IsMain ?? true;
+        if (checkpoint is not null && records)
             store.TruncateMetricsAfter(id, TrainerState.Read(checkpoint).GlobalStep);
-        var sink = new RunRecorder(store, id, progress);
-        void Say(string text) => sink.Report(new JobMessage(text));
+        IProgress<TrainingEvent>? sink = records ? new RunRecorder(store, id, progress) : progress;
+        void Say(string text) => sink?.Report(new JobMessage(text));
 
         var options = plan.Options;
         var (template, method, config, modelDir) = (plan.Template, plan.Method, plan.Config, plan.ModelDirectory);
@@ -167,19 +182,22 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         var trainer = new Trainer(adapted, options, data.Train, data.Validation, request.OutputDirectory, new AdapterSaveOptions(modelDir), plan.Tokenizer.PadTokenId ?? config.PadTokenId ?? 0)
         {
             CheckpointFiles = new Dictionary<string, string> { [TrainRequest.FileName] = request.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) },
+            DataParallel = dataParallel,
         };
         ConfigureTrainer?.Invoke(trainer, cancellation);
         var result = trainer.Train(sink, checkpoint, cancellation);
 
-        var metrics = store.Metrics(id);
-        var trainLosses = metrics.Where(m => (string?)m["event"] == "step").Select(m => (double)m["loss"]!).ToList();
-        var evalLosses = metrics.Where(m => (string?)m["event"] == "eval").Select(m => (double)m["eval_loss"]!).ToList();
+        // Over the whole run (resumed sessions included) from the recorded metrics; a replica that records nothing has this session's.
+        var metrics = records ? store.Metrics(id) : null;
+        var trainLosses = metrics?.Where(m => (string?)m["event"] == "step").Select(m => (double)m["loss"]!).ToList() ?? result.StepLosses.Select(s => s.Loss).ToList();
+        var evalLosses = metrics?.Where(m => (string?)m["event"] == "eval").Select(m => (double)m["eval_loss"]!).ToList() ?? result.ValidationLosses.Select(v => v.Loss).ToList();
         var summary = new TrainingSummary(id, method.Name, request.MethodNote, result.Steps, result.TotalSteps,
             trainLosses.Count > 0 ? trainLosses[0] : null, trainLosses.Count > 0 ? trainLosses[^1] : null,
             evalLosses.Count > 0 ? evalLosses[0] : null, evalLosses.Count > 0 ? evalLosses[^1] : null,
             result.BestValidationLoss, result.StoppedEarly, data.Train.Count, data.Validation.Count,
             result.OutputDirectory, result.LastCheckpoint, Stopwatch.GetElapsedTime(plan.StartedAt));
-        store.Save(store.Get(id) with { Status = RunStatus.Completed, Summary = summary.ToJson() });
+        if (records)
+            store.Save(store.Get(id) with { Status = RunStatus.Completed, Summary = summary.ToJson() });
         return summary;
     }
 
