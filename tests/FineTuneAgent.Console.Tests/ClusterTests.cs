@@ -150,6 +150,79 @@ public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"beta stopped: removed at alpha when its agent exited ({stopped.ElapsedMilliseconds} ms)");
     }
 
+    /// <summary>Every event of a run from an agent's stream, collected in the background until its outcome.</summary>
+    private static (System.Collections.Concurrent.ConcurrentQueue<JsonObject> Events, Task Done) Follow(AgentProcess agent, string id)
+    {
+        var events = new System.Collections.Concurrent.ConcurrentQueue<JsonObject>();
+        var done = Task.Run(async () =>
+        {
+            using var stream = await agent.Http.GetStreamAsync($"api/v1/runs/{id}/events");
+            using var reader = new StreamReader(stream);
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                    continue;
+                var e = JsonNode.Parse(line[6..])!.AsObject();
+                events.Enqueue(e);
+                if ((string?)e["event"] == "outcome")
+                    return;
+            }
+        });
+        return (events, done);
+    }
+
+    [Fact]
+    public async Task ADataParallelRunOverThreeAgents_LosesAWorkerAndItsAgent_AndResumesFromItsCheckpointOnTheTwoLeft()
+    {
+        var alpha = Start("alpha", seed: null);
+        var seed = $"{alpha.Url.Host}:{alpha.Url.Port}";
+        var beta = Start("beta", seed);
+        var gamma = Start("gamma", seed);
+        await WaitFor(alpha, m => State(m, "beta") == "up" && State(m, "gamma") == "up", "beta and gamma up");
+
+        const int steps = 16;
+        var body = new JsonObject
+        {
+            ["data_parallel"] = new JsonArray("beta", "gamma"),
+            ["method"] = "full",
+            ["training"] = new JsonObject { ["max_steps"] = steps, ["save_steps"] = 2, ["per_device_train_batch_size"] = 3, ["cutoff_len"] = 64 },
+            ["evaluation"] = new JsonObject { ["enabled"] = false },
+        }.ToJsonString();
+        using var submitted = await alpha.Http.PostAsync("api/v1/runs", new StringContent(body, Encoding.UTF8, "application/json"));
+        var answer = JsonNode.Parse(await submitted.Content.ReadAsStringAsync())!;
+        Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, answer.ToJsonString());
+        var id = (string)answer["run_id"]!;
+        var (events, done) = Follow(alpha, id);
+
+        // Once the three replicas have taken a few steps (and rank 0 has checkpoints), gamma's worker and agent die.
+        var clock = Stopwatch.StartNew();
+        while (!events.Any(e => (string?)e["event"] == "step" && (int)e["step"]! >= 5) && clock.Elapsed < TimeSpan.FromMinutes(3))
+            await Task.Delay(100);
+        var worker = events.First(e => (string?)e["event"] == "worker" && (string?)e["member"] == "gamma");
+        using (var process = Process.GetProcessById((int)worker["pid"]!))
+            process.Kill();
+        gamma.Kill();
+
+        await done.WaitAsync(TimeSpan.FromMinutes(4));
+        var all = events.ToList();
+        var outcome = all[^1];
+        Assert.Equal("completed", (string?)outcome["status"]);
+        var paused = Assert.Single(all, e => (string?)e["event"] == "paused");
+        var resumeFrom = (string)paused["resume_from"]!;
+        Assert.Matches(@"checkpoint-(4|6|8|10|12|14)$", resumeFrom);
+        var sessions = all.Where(e => (string?)e["event"] == "session").ToList();
+        Assert.Equal(2, sessions.Count);
+        Assert.Equal(3, (int)sessions[0]["world_size"]!);
+        Assert.Equal(2, (int)sessions[1]["world_size"]!); // alpha and beta: gamma was down
+        Assert.Equal(resumeFrom, (string?)sessions[1]["resume"]);
+        // The history of the submitting agent holds every step once, and the last replicas agreed exactly.
+        var run = JsonNode.Parse(await alpha.Http.GetStringAsync($"api/v1/runs/{id}"))!;
+        Assert.Equal("completed", (string?)run["status"]);
+        Assert.Equal(Enumerable.Range(1, steps), run["metrics"]!.AsArray().Where(m => (string?)m!["kind"] == "train").Select(m => (int)m!["step"]!));
+        Assert.Contains(all, e => ((string?)e["text"])?.Contains("replicas equal rank 0's exactly", StringComparison.Ordinal) == true);
+        output.WriteLine($"paused: {paused["reason"]}; resumed from {resumeFrom} on {sessions[1]["members"]!.ToJsonString()}");
+    }
+
     [Fact]
     public async Task AgentToAgentCalls_NeedTheClusterToken()
     {

@@ -42,7 +42,7 @@ public static class AgentApi
     public const string Prefix = "/api/v1";
     private static readonly TimeSpan s_ask = TimeSpan.FromSeconds(30);
     private static readonly string[] s_runKeys = ["run_id", "model", "built_in_seed", "datasets", "dataset_dir", "method", "method_note", "method_settings",
-        "template", "output_dir", "training", "evaluation", "export", "member"];
+        "template", "output_dir", "training", "evaluation", "export", "member", "data_parallel"];
 
     public static void Map(WebApplication web, AgentServices agent)
     {
@@ -172,6 +172,8 @@ public static class AgentApi
         }
         var member = (string?)body["member"];
         body.Remove("member");
+        var dataParallel = body["data_parallel"] as JsonArray;
+        body.Remove("data_parallel");
         var id = body["run_id"] is JsonValue v && v.TryGetValue<string>(out var given) ? given : RunStore.NewId();
         if (!IsRunId(id))
             return Error(400, $"run_id \"{id}\": use letters, digits, '-', '_' and '.' only (it names a folder)");
@@ -197,7 +199,32 @@ public static class AgentApi
         {
             return Error(400, e.Message);
         }
+        if (dataParallel is not null)
+            return await SubmitDataParallel(agent, train, dataParallel);
         return await Submit(agent, StartRun.New(train));
+    }
+
+    /// <summary>A data-parallel run over this agent (rank 0) and the members named: coordinated by <see cref="Cluster.DistributedRuns"/>, outside the queue.</summary>
+    private static async Task<IResult> SubmitDataParallel(AgentServices agent, TrainRequest train, JsonArray names)
+    {
+        if (agent.Cluster is not { } cluster || agent.Distributed is not { } distributed)
+            return Error(400, "data_parallel: this agent is not in a pool (agent.cluster.cluster-token, and seeds to join others)");
+        var wanted = names.Select(n => (string?)n).ToList();
+        var members = (await cluster.Ask<Cluster.MembersView>(Cluster.GetMembers.Instance, s_ask)).Members;
+        var up = members.Skip(1).Where(m => m.State == Cluster.MemberState.Up).ToList();
+        var missing = wanted.Where(n => n is null || up.All(m => m.Name != n)).ToList();
+        if (wanted.Count == 0 || missing.Count > 0)
+            return Error(400, $"data_parallel: name the other members to train with; not up: {string.Join(", ", missing)} (up: {string.Join(", ", up.Select(m => m.Name))})");
+        if (agent.Job.Store.Exists(train.RunId))
+            return Error(409, $"run {train.RunId} already exists");
+        distributed.Start(train, up.Where(m => wanted.Contains(m.Name)).OrderBy(m => wanted.IndexOf(m.Name)).ToList());
+        return Results.Json(new JsonObject
+        {
+            ["run_id"] = train.RunId,
+            ["status"] = "running",
+            ["members"] = new JsonArray(wanted.Prepend(agent.Name).Select(n => (JsonNode?)n).ToArray()),
+            ["events"] = $"{Prefix}/runs/{train.RunId}/events",
+        }, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>

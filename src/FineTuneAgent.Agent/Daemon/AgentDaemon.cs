@@ -102,6 +102,7 @@ public sealed class AgentDaemon : IAsyncDisposable
                 };
                 services.Cluster = system.ActorOf(ClusterNode.Props(settings.Cluster, self, root), "cluster");
                 services.RemoteRuns = new RemoteRuns(settings.Cluster.ClusterToken, writer, hub);
+                services.Distributed = new DistributedRuns(services);
                 log.WriteLine($"fta agent {settings.Name}: in the pool as {self.Id}; seeds: {(settings.Cluster.Seeds.Count == 0 ? "none (others join this one)" : string.Join(", ", settings.Cluster.Seeds))}");
             }
             daemon.WriteInfo();
@@ -235,6 +236,9 @@ public sealed class AgentServices(AgentSettings settings, TrainingJob job, Plugi
 
     /// <summary>The cluster node actor, when clustering is on (agent.cluster has seeds or a token).</summary>
     public IActorRef? Cluster { get; set; }
+
+    /// <summary>Data-parallel runs this agent coordinates (when in a pool).</summary>
+    public DistributedRuns? Distributed { get; set; }
 
     /// <summary>Runs this agent placed on other members (when in a pool).</summary>
     public RemoteRuns? RemoteRuns { get; set; }

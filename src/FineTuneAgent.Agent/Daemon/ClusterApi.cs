@@ -38,6 +38,7 @@ public static class ClusterApi
         cluster.MapPost("/place", (HttpRequest request) => Place(agent, request));
         cluster.MapPost("/preflight-facts", (HttpRequest request) => PreflightFacts(agent, request));
         cluster.MapPost("/preflight", (HttpRequest request) => RunPreflight(agent, request));
+        cluster.MapPost("/worker", (HttpRequest request) => StartWorker(agent, request));
     }
 
     /// <summary>Whether the request carries this agent's cluster token (constant-time comparison).</summary>
@@ -191,6 +192,25 @@ public static class ClusterApi
         // Self first: the coordinator is the reference the others are compared with.
         var ordered = answers.OrderBy(a => a.Name == all[0].Name ? 0 : 1).ToList();
         return Results.Json(Preflight.Compare(ordered));
+    }
+
+    /// <summary>Agent to agent: start `fta worker` here for one rank of a data-parallel run another member coordinates.</summary>
+    private static async Task<IResult> StartWorker(AgentServices agent, HttpRequest request)
+    {
+        if (Refuse(agent, request) is { } refused)
+            return refused;
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        try
+        {
+            var pid = DistributedRuns.StartLocalWorker(agent, body!);
+            return Results.Json(new JsonObject { ["pid"] = pid, ["member"] = agent.Name }, statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
     }
 
     private static async Task<IResult> Place(AgentServices agent, HttpRequest request)
