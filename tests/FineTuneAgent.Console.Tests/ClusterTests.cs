@@ -224,6 +224,42 @@ public sealed class ClusterTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AMemberThatLeaves_HandsARunPlacedThereBackToItsSubmitter_WhichFinishesItFromTheCheckpoint()
+    {
+        var alpha = Start("alpha", seed: null);
+        var beta = Start("beta", $"{alpha.Url.Host}:{alpha.Url.Port}");
+        await WaitFor(alpha, m => State(m, "beta") == "up", "beta up");
+
+        const int steps = 30;
+        var body = new JsonObject
+        {
+            ["member"] = "beta",
+            ["method"] = "full",
+            ["training"] = new JsonObject { ["max_steps"] = steps, ["save_steps"] = 2 },
+            ["evaluation"] = new JsonObject { ["enabled"] = false },
+        }.ToJsonString();
+        using var placed = await alpha.Http.PostAsync("api/v1/runs", new StringContent(body, Encoding.UTF8, "application/json"));
+        var id = (string)JsonNode.Parse(await placed.Content.ReadAsStringAsync())!["run_id"]!;
+        await beta.WaitFor(id, r => AgentProcess.LastStep(r) >= 5);
+
+        // beta stops: its run checkpoints, goes back to alpha, and beta will not resume it itself.
+        Assert.Equal(0, beta.Terminate(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"run {id} handed back to {alpha.Url}", beta.Output);
+        var onBeta = new Core.Training.RunStore(Path.Combine(_root, "beta")).Get(id);
+        Assert.Equal(Core.Training.RunStatus.Cancelled, onBeta.Status);
+
+        // alpha finishes it from beta's checkpoint (one machine: beta's output folder is readable here).
+        var done = await alpha.WaitFor(id, r => (string?)r["status"] is "completed" or "failed");
+        Assert.Equal("completed", (string?)done["status"]);
+        Assert.Equal(Enumerable.Range(1, steps), done["metrics"]!.AsArray().Where(m => (string?)m!["kind"] == "train").Select(m => (int)m!["step"]!));
+        // From beta's checkpoint, not from the start: alpha's stream says where it resumed, and alpha trained only the rest.
+        var events = await alpha.Http.GetStringAsync($"api/v1/runs/{id}/events");
+        Assert.Matches($@"resuming from {System.Text.RegularExpressions.Regex.Escape(onBeta.OutputDirectory)}/checkpoint-([4-9]|[1-2][0-9])\b", events);
+        var alphaSteps = new Core.Training.RunStore(Path.Combine(_root, "alpha")).Metrics(id).Count(m => (string?)m["event"] == "step");
+        Assert.InRange(alphaSteps, 1, steps - 4);
+    }
+
+    [Fact]
     public async Task AgentToAgentCalls_NeedTheClusterToken()
     {
         var alpha = Start("alpha", seed: null);

@@ -16,7 +16,7 @@ namespace FineTuneAgent.Agent.Cluster;
 /// and console see the run as if it were local. Cancels are forwarded. Paths in the run (model, datasets) are the
 /// member's: the pool is expected to share them (the same layout, or a network file system).
 /// </summary>
-public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEventHub events) : IDisposable
+public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEventHub events, string selfUrl) : IDisposable
 {
     private readonly ConcurrentDictionary<string, string> _memberOf = new();
     private readonly CancellationTokenSource _stop = new();
@@ -37,7 +37,10 @@ public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEvent
     public async Task<JsonObject> Submit(ClusterMember member, JsonObject run)
     {
         var id = (string)run["run_id"]!;
-        using var response = await _http.PostAsJsonAsync(new Uri(new Uri(member.Url), "api/v1/runs"), run).ConfigureAwait(false);
+        // The member hands the run back here if it leaves before the run ends.
+        var forwarded = run.DeepClone().AsObject();
+        forwarded["origin"] = selfUrl;
+        using var response = await _http.PostAsJsonAsync(new Uri(new Uri(member.Url), "api/v1/runs"), forwarded).ConfigureAwait(false);
         var answer = await response.Content.ReadFromJsonAsync<JsonObject>().ConfigureAwait(false) ?? new JsonObject();
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"member {member.Name} refused the run ({(int)response.StatusCode}): {answer["error"]}");
@@ -58,6 +61,9 @@ public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEvent
         answer["member"] = member.Name;
         return answer;
     }
+
+    /// <summary>The member gave the run back (it left): it is no longer mirrored or forwarded to.</summary>
+    public void Forget(string runId) => _memberOf.TryRemove(runId, out _);
 
     /// <summary>Forwards a cancel; false when the run was not placed elsewhere by this agent.</summary>
     public async Task<bool> Cancel(string runId)

@@ -42,7 +42,7 @@ public static class AgentApi
     public const string Prefix = "/api/v1";
     private static readonly TimeSpan s_ask = TimeSpan.FromSeconds(30);
     private static readonly string[] s_runKeys = ["run_id", "model", "built_in_seed", "datasets", "dataset_dir", "method", "method_note", "method_settings",
-        "template", "output_dir", "training", "evaluation", "export", "member", "data_parallel"];
+        "template", "output_dir", "training", "evaluation", "export", "member", "data_parallel", "origin"];
 
     public static void Map(WebApplication web, AgentServices agent)
     {
@@ -174,6 +174,9 @@ public static class AgentApi
         body.Remove("member");
         var dataParallel = body["data_parallel"] as JsonArray;
         body.Remove("data_parallel");
+        // A run another member placed here names that member, to be handed back if this agent leaves (peers only).
+        var origin = ClusterApi.HasClusterToken(request, agent) ? (string?)body["origin"] : null;
+        body.Remove("origin");
         var id = body["run_id"] is JsonValue v && v.TryGetValue<string>(out var given) ? given : RunStore.NewId();
         if (!IsRunId(id))
             return Error(400, $"run_id \"{id}\": use letters, digits, '-', '_' and '.' only (it names a folder)");
@@ -201,7 +204,10 @@ public static class AgentApi
         }
         if (dataParallel is not null)
             return await SubmitDataParallel(agent, train, dataParallel);
-        return await Submit(agent, StartRun.New(train));
+        var submitted = await Submit(agent, StartRun.New(train));
+        if (origin is not null && agent.Job.Store.Exists(train.RunId))
+            agent.Origins[train.RunId] = origin;
+        return submitted;
     }
 
     /// <summary>A data-parallel run over this agent (rank 0) and the members named: coordinated by <see cref="Cluster.DistributedRuns"/>, outside the queue.</summary>
@@ -278,7 +284,7 @@ public static class AgentApi
         }
     }
 
-    private static async Task<IResult> Submit(AgentServices agent, StartRun start)
+    internal static async Task<IResult> Submit(AgentServices agent, StartRun start)
     {
         try
         {

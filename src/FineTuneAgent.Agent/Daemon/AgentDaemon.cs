@@ -101,7 +101,7 @@ public sealed class AgentDaemon : IAsyncDisposable
                     Version = typeof(AgentDaemon).Assembly.GetName().Version?.ToString(),
                 };
                 services.Cluster = system.ActorOf(ClusterNode.Props(settings.Cluster, self, root), "cluster");
-                services.RemoteRuns = new RemoteRuns(settings.Cluster.ClusterToken, writer, hub);
+                services.RemoteRuns = new RemoteRuns(settings.Cluster.ClusterToken, writer, hub, daemon.Url.ToString());
                 services.Distributed = new DistributedRuns(services);
                 log.WriteLine($"fta agent {settings.Name}: in the pool as {self.Id}; seeds: {(settings.Cluster.Seeds.Count == 0 ? "none (others join this one)" : string.Join(", ", settings.Cluster.Seeds))}");
             }
@@ -167,8 +167,19 @@ public sealed class AgentDaemon : IAsyncDisposable
             return;
         _stopped = true;
         var clock = Stopwatch.StartNew();
+        try
+        {
+            var stopped = await Services.Root.Ask<RunsStopped>(ShutdownRuns.Instance, patience ?? TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+            _log.WriteLine($"fta agent: runs stopped in {clock.Elapsed.TotalSeconds:F1} s");
+        }
+        catch (AskTimeoutException)
+        {
+            _log.WriteLine("fta agent: runs did not stop in time; their last checkpoints stay and the next agent resumes them");
+        }
         if (Services.Cluster is { } cluster)
         {
+            // Runs other members placed here go back to them (from their checkpoint), then the pool is told we leave.
+            await HandBack().ConfigureAwait(false);
             try
             {
                 await cluster.Ask<LeftCluster>(LeaveCluster.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -180,13 +191,11 @@ public sealed class AgentDaemon : IAsyncDisposable
         }
         try
         {
-            var stopped = await Services.Root.Ask<RunsStopped>(ShutdownRuns.Instance, patience ?? TimeSpan.FromMinutes(10)).ConfigureAwait(false);
-            _log.WriteLine($"fta agent: runs stopped in {clock.Elapsed.TotalSeconds:F1} s");
             await Services.History.Ask<HistoryProtocol.Written>(HistoryProtocol.Flush.Instance, TimeSpan.FromMinutes(1)).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            _log.WriteLine("fta agent: runs did not stop in time; their last checkpoints stay and the next agent resumes them");
+            _log.WriteLine("fta agent: the history did not confirm its last writes; run folders keep everything for the next import");
         }
         await _web.StopAsync().ConfigureAwait(false);
         await _web.DisposeAsync().ConfigureAwait(false);
@@ -201,6 +210,45 @@ public sealed class AgentDaemon : IAsyncDisposable
         {
         }
         _lock.Dispose();
+    }
+
+    /// <summary>
+    /// Gives each run another member placed here and that did not finish (interrupted by this stop, or still queued)
+    /// back to that member, with its last checkpoint; a run handed back is recorded here as cancelled, so this agent
+    /// does not resume it when it starts again. A member that does not take it back keeps it here (resumed next start).
+    /// </summary>
+    private async Task HandBack()
+    {
+        var store = Services.Job.Store;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        if (Settings.Cluster.ClusterToken is { } token)
+            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
+        foreach (var (id, origin) in Services.Origins)
+        {
+            if (!store.Exists(id) || store.Get(id) is not { Status: RunStatus.Interrupted or RunStatus.Queued } record)
+                continue;
+            var checkpoint = CheckpointFolder.Latest(record.OutputDirectory);
+            try
+            {
+                using var response = await http.PostAsync(new Uri(new Uri(origin), "api/v1/cluster/handback"), new StringContent(new JsonObject
+                {
+                    ["run_id"] = id, ["checkpoint"] = checkpoint, ["config"] = record.Config.DeepClone(), ["from"] = Services.Name,
+                }.ToJsonString(), System.Text.Encoding.UTF8, "application/json")).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    _log.WriteLine($"fta agent: {origin} did not take run {id} back ({(int)response.StatusCode}); it stays here");
+                    continue;
+                }
+                var reason = $"handed back to {origin} when agent {Services.Name} left{(checkpoint is null ? "" : $", from {checkpoint}")}";
+                store.Save(store.Get(id) with { Status = RunStatus.Cancelled, Error = reason });
+                Services.History.Tell(new HistoryProtocol.UpdateStatus(id, RunStatus.Cancelled, reason));
+                _log.WriteLine($"fta agent: run {id} {reason}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                _log.WriteLine($"fta agent: could not hand run {id} back to {origin} ({e.Message}); it stays here");
+            }
+        }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
@@ -236,6 +284,9 @@ public sealed class AgentServices(AgentSettings settings, TrainingJob job, Plugi
 
     /// <summary>The cluster node actor, when clustering is on (agent.cluster has seeds or a token).</summary>
     public IActorRef? Cluster { get; set; }
+
+    /// <summary>Runs other members placed here: run id → the submitting member's URL, to hand them back if this agent leaves.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> Origins { get; } = new();
 
     /// <summary>Data-parallel runs this agent coordinates (when in a pool).</summary>
     public DistributedRuns? Distributed { get; set; }

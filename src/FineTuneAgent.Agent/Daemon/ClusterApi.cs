@@ -39,6 +39,7 @@ public static class ClusterApi
         cluster.MapPost("/preflight-facts", (HttpRequest request) => PreflightFacts(agent, request));
         cluster.MapPost("/preflight", (HttpRequest request) => RunPreflight(agent, request));
         cluster.MapPost("/worker", (HttpRequest request) => StartWorker(agent, request));
+        cluster.MapPost("/handback", (HttpRequest request) => TakeBack(agent, request));
     }
 
     /// <summary>Whether the request carries this agent's cluster token (constant-time comparison).</summary>
@@ -208,6 +209,40 @@ public static class ClusterApi
             return Results.Json(new JsonObject { ["pid"] = pid, ["member"] = agent.Name }, statusCode: StatusCodes.Status202Accepted);
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return AgentApi.Error(400, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Agent to agent: a member that leaves gives back a run this agent placed there. This agent takes it over: from the
+    /// member's last checkpoint (its output folder must be readable here: the same machine or a shared folder), or from
+    /// the start when it had none; the history keeps the steps mirrored so far and drops those after the checkpoint.
+    /// </summary>
+    private static async Task<IResult> TakeBack(AgentServices agent, HttpRequest request)
+    {
+        if (Refuse(agent, request) is { } refused)
+            return refused;
+        var (body, error) = await AgentApi.ReadObject(request);
+        if (error is not null)
+            return error;
+        try
+        {
+            var id = (string?)body!["run_id"] ?? throw new InvalidDataException("missing \"run_id\"");
+            var config = body["config"] as JsonObject ?? throw new InvalidDataException("missing \"config\"");
+            var train = Core.Training.TrainRequest.FromJson(config, $"run {id} handed back");
+            agent.RemoteRuns?.Forget(id);
+            var store = agent.Job.Store;
+            var checkpoint = (string?)body["checkpoint"];
+            if (checkpoint is not null && Directory.Exists(checkpoint))
+            {
+                if (!store.Exists(id))
+                    store.Create(id, train.ToJson(), train.OutputDirectory, Core.Training.RunStatus.Queued);
+                return await AgentApi.Submit(agent, Jobs.StartRun.Resume(id));
+            }
+            return await AgentApi.Submit(agent, Jobs.StartRun.New(train));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
         {
             return AgentApi.Error(400, e.Message);
         }
