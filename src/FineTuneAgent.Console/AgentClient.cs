@@ -144,22 +144,11 @@ public sealed class AgentClient : IDisposable
         using var stream = response.Content.ReadAsStream(cancellation);
         using var registration = cancellation.Register(stream.Dispose);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        long? id = null;
-        string? data = null;
-        var last = after;
+        var parser = new ServerSentEventParser(after);
         while (!cancellation.IsCancellationRequested && ReadLine(reader) is { } line)
         {
-            if (line.StartsWith("id: ", StringComparison.Ordinal))
-                id = long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
-            else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                data = line[6..];
-            else if (line.Length == 0 && data is not null)
-            {
-                last = id ?? last + 1;
-                var json = JsonNode.Parse(data)!.AsObject();
-                (id, data) = (null, null);
-                yield return (last, json);
-            }
+            if (parser.Line(line) is { } e)
+                yield return e;
         }
     }
 

@@ -88,25 +88,17 @@ public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEvent
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token).ConfigureAwait(false);
                 response.EnsureSuccessStatusCode();
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token).ConfigureAwait(false), Encoding.UTF8);
-                string? data = null;
-                long? id = null;
+                var parser = new ServerSentEventParser(last);
                 while (await reader.ReadLineAsync(_stop.Token).ConfigureAwait(false) is { } line)
                 {
-                    if (line.StartsWith("id: ", StringComparison.Ordinal))
-                        id = long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
-                    else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                        data = line[6..];
-                    else if (line.Length == 0 && data is not null)
-                    {
-                        last = id ?? last + 1;
-                        var e = JsonNode.Parse(data)!.AsObject();
-                        (id, data) = (null, null);
-                        if (Record(runId, e, log))
-                            return;
-                    }
+                    if (parser.Line(line) is not { } e)
+                        continue;
+                    last = e.Id;
+                    if (Record(runId, e.Event, log))
+                        return;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or InvalidDataException)
             {
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, 1 + attempt)), _stop.Token).ConfigureAwait(false);
             }
