@@ -35,9 +35,7 @@ public sealed class ClusterNode : ReceiveActor
         _settings = settings;
         _self = self with { State = MemberState.Up };
         _root = root;
-        _http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(Math.Max(1000, 2 * settings.HeartbeatInterval.TotalMilliseconds)) };
-        if (settings.ClusterToken is { } token)
-            _http.DefaultRequestHeaders.Add(TokenHeader, token);
+        _http = PeerHttp.Create(settings.ClusterToken, TimeSpan.FromMilliseconds(Math.Max(1000, 2 * settings.HeartbeatInterval.TotalMilliseconds)));
 
         Receive<Tick>(_ => OnTick());
         Receive<QueueState>(q => _self = _self with { Running = q.Running.Count, Queued = q.Waiting.Count });

@@ -130,26 +130,7 @@ public sealed class DistributedRuns(AgentServices agent)
     private JsonObject Preflight(TrainRequest request, List<ClusterMember> members)
     {
         var asked = new PreflightRequest(request.ModelDirectory, request.Datasets.Where(Path.IsPathRooted).ToList(), null, []);
-        var answers = new List<(string, JsonObject?, string?)> { (agent.Name, Cluster.Preflight.Facts(asked, agent.Plugins).GetAwaiter().GetResult(), null) };
-        using var http = Http();
-        foreach (var m in members)
-        {
-            try
-            {
-                using var response = http.PostAsync(new Uri(new Uri(m.Url), "api/v1/cluster/preflight-facts"), Json(new JsonObject
-                {
-                    ["model"] = asked.Model,
-                    ["datasets"] = new JsonArray(asked.Datasets.Select(d => (JsonNode?)d).ToArray()),
-                })).GetAwaiter().GetResult();
-                var json = JsonNode.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult())!.AsObject();
-                answers.Add(response.IsSuccessStatusCode ? (m.Name, json, null) : (m.Name, null, (string?)json["error"]));
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
-            {
-                answers.Add((m.Name, null, e.Message));
-            }
-        }
-        return Cluster.Preflight.Compare(answers);
+        return Cluster.Preflight.Check(agent.Plugins, agent.Settings.Cluster.ClusterToken, agent.Name, members, asked).GetAwaiter().GetResult();
     }
 
     private void StartWorker(ClusterMember member, string id, string host, int port, int rank, int world, TrainRequest request, string? checkpoint, RunEventLog log)
@@ -166,13 +147,7 @@ public sealed class DistributedRuns(AgentServices agent)
         log.Append("worker", new JsonObject { ["event"] = "worker", ["member"] = member.Name, ["rank"] = rank, ["pid"] = answer["pid"]?.DeepClone() });
     }
 
-    private HttpClient Http()
-    {
-        var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        if (agent.Settings.Cluster.ClusterToken is { } token)
-            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
-        return http;
-    }
+    private HttpClient Http() => PeerHttp.Create(agent.Settings.Cluster.ClusterToken, TimeSpan.FromMinutes(2));
 
     private static StringContent Json(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
 

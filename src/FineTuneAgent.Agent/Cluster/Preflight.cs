@@ -88,6 +88,42 @@ public static class Preflight
     }
 
     /// <summary>
+    /// The preflight over this agent (the coordinator, the reference) and <paramref name="others"/>: this agent's facts
+    /// taken here, each other member's asked over <c>POST /cluster/preflight-facts</c>; a member that does not answer
+    /// is named in the report.
+    /// </summary>
+    /// <param name="selfName">This agent's name in the report; null when it is not one of the members checked (the first of <paramref name="others"/> is then the reference).</param>
+    public static async Task<JsonObject> Check(PluginHost plugins, string? clusterToken, string? selfName, IEnumerable<ClusterMember> others, PreflightRequest request)
+    {
+        using var http = PeerHttp.Create(clusterToken, TimeSpan.FromMinutes(5));
+        var body = new JsonObject
+        {
+            ["model"] = request.Model,
+            ["datasets"] = new JsonArray(request.Datasets.Select(d => (JsonNode?)d).ToArray()),
+            ["store"] = request.Store,
+        };
+        async Task<(string, JsonObject?, string?)> Ask(ClusterMember m)
+        {
+            try
+            {
+                using var response = await http.PostAsync(new Uri(new Uri(m.Url), "api/v1/cluster/preflight-facts"),
+                    new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+                var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                return response.IsSuccessStatusCode ? (m.Name, json, null) : (m.Name, null, (string?)json["error"]);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or TaskCanceledException)
+            {
+                return (m.Name, null, e.Message);
+            }
+        }
+        var answers = new List<(string, JsonObject?, string?)>();
+        if (selfName is not null)
+            answers.Add((selfName, await Facts(request, plugins), null));
+        answers.AddRange(await Task.WhenAll(others.Select(Ask)));
+        return Compare(answers);
+    }
+
+    /// <summary>
     /// The report over every member's facts: for each fact that must match, the members that differ from the first
     /// (the coordinator), and each unreachable port. Empty problems: the distributed run may start.
     /// </summary>

@@ -20,15 +20,7 @@ public sealed class RemoteRuns(string? clusterToken, IActorRef history, RunEvent
 {
     private readonly ConcurrentDictionary<string, string> _memberOf = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly HttpClient _http = CreateClient(clusterToken);
-
-    private static HttpClient CreateClient(string? token)
-    {
-        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        if (token is not null)
-            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
-        return http;
-    }
+    private readonly HttpClient _http = PeerHttp.Create(clusterToken, Timeout.InfiniteTimeSpan); // event streams last as long as runs
 
     /// <summary>The member URL a run was placed on, when this agent placed it elsewhere.</summary>
     public string? MemberOf(string runId) => _memberOf.GetValueOrDefault(runId);

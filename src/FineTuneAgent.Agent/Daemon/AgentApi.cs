@@ -72,7 +72,7 @@ public static class AgentApi
         });
 
         var api = web.MapGroup(Prefix);
-        api.MapGet("/node", () => Results.Json(Node(agent)));
+        api.MapGet("/node", async () => Results.Json(await Node(agent)));
         api.MapGet("/hardware", () => Results.Json(new Core.Hardware.HardwareProbe().Probe().ToJson()));
         api.MapGet("/plugins", () => Plugins(agent));
         api.MapPost("/plugins/reload", () =>
@@ -105,9 +105,9 @@ public static class AgentApi
 
     public static IResult Error(int status, string message) => Results.Json(new JsonObject { ["error"] = message }, statusCode: status);
 
-    private static JsonObject Node(AgentServices agent)
+    private static async Task<JsonObject> Node(AgentServices agent)
     {
-        var queue = agent.Root.Ask<QueueState>(GetQueue.Instance, s_ask).GetAwaiter().GetResult();
+        var queue = await agent.Root.Ask<QueueState>(GetQueue.Instance, s_ask);
         return new JsonObject
         {
             ["name"] = agent.Name,
@@ -132,7 +132,7 @@ public static class AgentApi
     private static IResult Plugins(AgentServices agent) =>
         Results.Json(new { folder = agent.Plugins.Folder, plugins = agent.Plugins.Plugins.Select(PluginRow.Of) });
 
-    private static IResult ListRuns(AgentServices agent, HttpRequest request)
+    private static async Task<IResult> ListRuns(AgentServices agent, HttpRequest request)
     {
         RunStatus? status = null;
         if (request.Query["status"].ToString() is { Length: > 0 } s)
@@ -150,7 +150,7 @@ public static class AgentApi
         }
         var method = request.Query["method"].ToString() is { Length: > 0 } m ? m : null;
         var search = request.Query["search"].ToString() is { Length: > 0 } q ? q : null;
-        var queue = agent.Root.Ask<QueueState>(GetQueue.Instance, s_ask).GetAwaiter().GetResult();
+        var queue = await agent.Root.Ask<QueueState>(GetQueue.Instance, s_ask);
         using var reader = agent.HistoryStore.OpenReader();
         var runs = reader.ListRuns(new RunFilter(status, method, search, limit));
         return Results.Json(new JsonObject

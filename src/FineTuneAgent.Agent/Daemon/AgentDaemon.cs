@@ -220,9 +220,7 @@ public sealed class AgentDaemon : IAsyncDisposable
     private async Task HandBack()
     {
         var store = Services.Job.Store;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        if (Settings.Cluster.ClusterToken is { } token)
-            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
+        using var http = PeerHttp.Create(Settings.Cluster.ClusterToken, TimeSpan.FromSeconds(10));
         foreach (var (id, origin) in Services.Origins)
         {
             if (!store.Exists(id) || store.Get(id) is not { Status: RunStatus.Interrupted or RunStatus.Queued } record)

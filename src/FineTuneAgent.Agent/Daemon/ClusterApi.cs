@@ -53,11 +53,13 @@ public static class ClusterApi
         : !HasClusterToken(request, agent) ? AgentApi.Error(403, $"agent-to-agent calls need the cluster token in {ClusterNode.TokenHeader}")
         : null;
 
+    /// <summary>An agent-to-agent request's body, or the answer refusing it (no pool, no token, not a JSON object).</summary>
+    private static async Task<(JsonObject? Body, IResult? Error)> ReadPeer(AgentServices agent, HttpRequest request) =>
+        Refuse(agent, request) is { } refused ? (null, refused) : await AgentApi.ReadObject(request);
+
     private static async Task<IResult> Heartbeat(AgentServices agent, HttpRequest request)
     {
-        if (Refuse(agent, request) is { } refused)
-            return refused;
-        var (body, error) = await AgentApi.ReadObject(request);
+        var (body, error) = await ReadPeer(agent, request);
         if (error is not null)
             return error;
         try
@@ -74,9 +76,7 @@ public static class ClusterApi
 
     private static async Task<IResult> Leave(AgentServices agent, HttpRequest request)
     {
-        if (Refuse(agent, request) is { } refused)
-            return refused;
-        var (body, error) = await AgentApi.ReadObject(request);
+        var (body, error) = await ReadPeer(agent, request);
         if (error is not null)
             return error;
         if ((string?)body!["id"] is not { } id)
@@ -111,9 +111,7 @@ public static class ClusterApi
 
     private static async Task<IResult> PreflightFacts(AgentServices agent, HttpRequest request)
     {
-        if (Refuse(agent, request) is { } refused)
-            return refused;
-        var (body, error) = await AgentApi.ReadObject(request);
+        var (body, error) = await ReadPeer(agent, request);
         if (error is not null)
             return error;
         try
@@ -163,44 +161,18 @@ public static class ClusterApi
                 // the check is over
             }
         });
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        if (agent.Settings.Cluster.ClusterToken is { } token)
-            http.DefaultRequestHeaders.Add(ClusterNode.TokenHeader, token);
-        var self = all[0].Id;
-        var answers = await Task.WhenAll(chosen.Select(async m =>
-        {
-            try
-            {
-                if (m.Id == self)
-                    return (m.Name, (JsonObject?)await Preflight.Facts(probe, agent.Plugins), (string?)null);
-                using var response = await http.PostAsync(new Uri(new Uri(m.Url), "api/v1/cluster/preflight-facts"),
-                    new StringContent(new JsonObject
-                    {
-                        ["model"] = probe.Model,
-                        ["datasets"] = new JsonArray(probe.Datasets.Select(d => (JsonNode?)d).ToArray()),
-                        ["store"] = probe.Store,
-                    }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-                var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-                return response.IsSuccessStatusCode ? (m.Name, json, null) : (m.Name, null, (string?)json["error"]);
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or TaskCanceledException)
-            {
-                return (m.Name, null, e.Message);
-            }
-        }));
+        var self = all[0];
+        var report = await Preflight.Check(agent.Plugins, agent.Settings.Cluster.ClusterToken, chosen.Any(m => m.Id == self.Id) ? self.Name : null,
+            chosen.Where(m => m.Id != self.Id), probe);
         accept.Cancel();
         await accepting;
-        // Self first: the coordinator is the reference the others are compared with.
-        var ordered = answers.OrderBy(a => a.Name == all[0].Name ? 0 : 1).ToList();
-        return Results.Json(Preflight.Compare(ordered));
+        return Results.Json(report);
     }
 
     /// <summary>Agent to agent: start `fta worker` here for one rank of a data-parallel run another member coordinates.</summary>
     private static async Task<IResult> StartWorker(AgentServices agent, HttpRequest request)
     {
-        if (Refuse(agent, request) is { } refused)
-            return refused;
-        var (body, error) = await AgentApi.ReadObject(request);
+        var (body, error) = await ReadPeer(agent, request);
         if (error is not null)
             return error;
         try
@@ -221,9 +193,7 @@ public static class ClusterApi
     /// </summary>
     private static async Task<IResult> TakeBack(AgentServices agent, HttpRequest request)
     {
-        if (Refuse(agent, request) is { } refused)
-            return refused;
-        var (body, error) = await AgentApi.ReadObject(request);
+        var (body, error) = await ReadPeer(agent, request);
         if (error is not null)
             return error;
         try

@@ -185,11 +185,6 @@ public static class TrainCommand
     }
 
     /// <summary>
-    /// Runs one job through AgentRoot → JobSupervisor → its stages (dataset, quantizer, trainer): events to <paramref name="progress"/>
-    /// (one at a time, in order), the summary back; a failure rethrows its exception (so a bad option still
-    /// exits 1 naming the field) and a cancel throws OperationCanceledException (exit 130).
-    /// </summary>
-    /// <summary>
     /// --method auto for a model folder: the recommender's best-quality method that fits this machine, with its
     /// settings and checkpointing; the note carries its reasons. Nothing fitting is an error with the numbers.
     /// </summary>
@@ -224,6 +219,11 @@ public static class TrainCommand
         }
     }
 
+    /// <summary>
+    /// Runs one job through AgentRoot → JobSupervisor → its stages (dataset, quantizer, trainer): events to <paramref name="progress"/>
+    /// (one at a time, in order), the summary back; a failure rethrows its exception (so a bad option still
+    /// exits 1 naming the field) and a cancel throws OperationCanceledException (exit 130).
+    /// </summary>
     internal static TrainingSummary Train(TrainingJob job, StartRun start, IProgress<TrainingEvent> progress, CancellationToken cancellation)
     {
         using var system = ActorSystem.Create("fta");

@@ -10,15 +10,16 @@ namespace FineTuneAgent.Modeling.Chat;
 /// indent, "," and ": "), keys keep their order, non-ASCII text stays as is. Numbers keep the spelling
 /// they have in the input (Python would respell floats such as 1e5 as 100000.0).
 /// </summary>
-internal static class PythonJson
+public static class PythonJson
 {
-    public static string Dumps(JsonElement value, int? indent = null)
+    internal static string Dumps(JsonElement value, int? indent = null)
     {
         var sb = new StringBuilder();
         Write(sb, value, indent, 0);
         return sb.ToString();
     }
 
+    /// <summary>A JSON string literal as Python writes it with ensure_ascii=False (also plain JSON's and HOCON's quoted form).</summary>
     public static string DumpsString(string value)
     {
         var sb = new StringBuilder();
