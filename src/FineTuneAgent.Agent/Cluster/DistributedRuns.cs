@@ -94,6 +94,7 @@ public sealed class DistributedRuns(AgentServices agent)
                     StartWorker(members[rank - 1], id, host, port, rank, world, request, checkpoint, log);
                 var summary = training.GetAwaiter().GetResult();
                 history.Completed(summary);
+                Flush(); // the outcome is streamed once the history has it
                 log.Append("outcome", new JsonObject { ["event"] = "outcome", ["run_id"] = id, ["status"] = "completed", ["summary"] = summary.ToJson() }, last: true);
                 return;
             }
@@ -118,7 +119,21 @@ public sealed class DistributedRuns(AgentServices agent)
         if (agent.Job.Store.Exists(id))
             agent.Job.Store.Save(agent.Job.Store.Get(id) with { Status = RunStatus.Failed, Error = reason });
         history.Failed(reason);
+        Flush();
         log.Append("outcome", new JsonObject { ["event"] = "outcome", ["run_id"] = id, ["status"] = "failed", ["error"] = reason }, last: true);
+    }
+
+    /// <summary>Waits until the history has committed what was told so far (a client reading the run after its outcome finds it ended).</summary>
+    private void Flush()
+    {
+        try
+        {
+            agent.History.Ask<HistoryProtocol.Written>(HistoryProtocol.Flush.Instance, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        }
+        catch (AskTimeoutException)
+        {
+            // the run folder still has everything; the history catches up on import
+        }
     }
 
     private List<ClusterMember> UpMembers(List<string> wanted)

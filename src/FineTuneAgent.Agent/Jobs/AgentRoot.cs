@@ -213,7 +213,7 @@ public sealed class AgentRoot : ReceiveActor
             _waiting.Remove(run.RunId);
             var log = _events.For(run.RunId);
             log.Append("started", new JsonObject { ["event"] = "started", ["run_id"] = run.RunId, ["device"] = device });
-            var observer = Context.ActorOf(Props.Create(() => new RunObserver(log)), $"observer-{_started + 1}");
+            var observer = Context.ActorOf(Props.Create(() => new RunObserver(log, _history)), $"observer-{_started + 1}");
             var supervisor = Context.ActorOf(Props.Create(() => new JobSupervisor(_job, start, observer, _policy, _history)), $"job-{++_started}");
             Context.Watch(supervisor);
             _starters[supervisor] = observer;
@@ -376,7 +376,7 @@ public sealed class AgentRoot : ReceiveActor
 /// </summary>
 internal sealed class RunObserver : ReceiveActor
 {
-    public RunObserver(RunEventLog log)
+    public RunObserver(RunEventLog log, IActorRef? history)
     {
         Receive<JobStarted>(_ => { });
         Receive<TrainingProgress>(p =>
@@ -386,10 +386,24 @@ internal sealed class RunObserver : ReceiveActor
         });
         Receive<JobOutcome>(o =>
         {
+            // The run told its history everything before its outcome; the outcome is streamed once that is committed,
+            // so a client reading the run when the stream ends finds it ended there too.
+            if (history is null)
+                Ended(o);
+            else
+                history.Ask<HistoryProtocol.Written>(HistoryProtocol.Flush.Instance, TimeSpan.FromMinutes(1))
+                    .PipeTo(Self, success: _ => new Flushed(o), failure: _ => new Flushed(o));
+        });
+        Receive<Flushed>(f => Ended(f.Outcome));
+
+        void Ended(JobOutcome o)
+        {
             log.Append("outcome", OutcomeJson(log.RunId, o), last: true);
             Context.Stop(Self);
-        });
+        }
     }
+
+    private sealed record Flushed(JobOutcome Outcome);
 
     public static JsonObject OutcomeJson(string runId, JobOutcome outcome) => outcome switch
     {
