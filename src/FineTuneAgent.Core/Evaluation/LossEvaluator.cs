@@ -8,7 +8,7 @@ namespace FineTuneAgent.Core.Evaluation;
 /// <summary>
 /// Loss and perplexity of a model over prepared rows (the dataset pipeline's <see cref="TrainingSequence"/>s):
 /// micro-batches collated as the trainer does (right padding, packed rows with restarting positions),
-/// <see cref="CausalLM.CausalLmLoss"/> summed per batch, divided by the label tokens of all rows.
+/// <see cref="CausalLM.CausalLmLoss"/> (computed chunked by <see cref="LossHead"/>) summed per batch, divided by the label tokens of all rows.
 /// </summary>
 public static class LossEvaluator
 {
@@ -34,8 +34,8 @@ public static class LossEvaluator
                 using var batch = TrainingBatch.Collate(chunk, padTokenId);
                 if (batch.LabelTokens > 0)
                 {
-                    var logits = model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
-                    sum += CausalLM.CausalLmLoss(logits, batch.Labels, numItemsInBatch: 1).ToDouble();
+                    var hidden = model.model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
+                    sum += LossHead.Loss(hidden, model.OutputWeight, batch.Labels, numItemsInBatch: 1).ToDouble();
                     tokens += batch.LabelTokens;
                 }
                 done += chunk.Length;

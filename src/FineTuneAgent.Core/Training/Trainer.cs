@@ -80,6 +80,14 @@ public sealed partial class Trainer
     /// </summary>
     public DataParallel? DataParallel { get; init; }
 
+    /// <summary>
+    /// The loss head: <see cref="LossHeadKind.Chunked"/> (default) never materialises a whole batch's logits and
+    /// projects only tokens that carry loss (<see cref="LossHead"/>); <see cref="LossHeadKind.Plain"/> computes the
+    /// full logits and <see cref="CausalLM.CausalLmLoss"/> as HF does (the reference the chunked head is checked
+    /// against, and what `fta bench train --plain` measures).
+    /// </summary>
+    public LossHeadKind Head { get; init; } = LossHeadKind.Chunked;
+
     /// <summary>Test hook: runs before every micro-batch with the (1-based) step it belongs to.</summary>
     internal Action<int>? BeforeMicroBatch { get; set; }
 
@@ -255,8 +263,9 @@ public sealed partial class Trainer
                 using var batch = TrainingBatch.Collate(chunk, _padTokenId);
                 if (batch.LabelTokens == 0)
                     continue;
-                var logits = Forward(batch);
-                sum += CausalLM.CausalLmLoss(logits, batch.Labels, numItemsInBatch: 1).ToDouble();
+                sum += (Head == LossHeadKind.Plain
+                    ? CausalLM.CausalLmLoss(Forward(batch), batch.Labels, numItemsInBatch: 1)
+                    : LossHead.Loss(Hidden(batch), model.OutputWeight, batch.Labels, numItemsInBatch: 1, () => Autocast(model.OutputWeight.device))).ToDouble();
                 tokens += batch.LabelTokens;
             }
             if (DataParallel is { } dp)
@@ -287,24 +296,29 @@ public sealed partial class Trainer
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Collate(chunk, _padTokenId);
             Tensor micro;
+            var model = _adapted.Model;
+            var device = model.OutputWeight.device;
             if (Options.GradientCheckpointing)
             {
-                var device = _adapted.Model.OutputWeight.device;
-                micro = GradientCheckpointing.ForwardBackward(_adapted.Model, batch.InputIds.to(device), batch.AttentionMask.to(device), batch.PositionIds.to(device),
-                    logits => CausalLM.CausalLmLoss(logits, batch.Labels, numItems), () => Autocast(device));
+                var (ids, mask, positions) = (batch.InputIds.to(device), batch.AttentionMask.to(device), batch.PositionIds.to(device));
+                micro = Head == LossHeadKind.Plain
+                    ? GradientCheckpointing.ForwardBackward(model, ids, mask, positions, logits => CausalLM.CausalLmLoss(logits, batch.Labels, numItems), () => Autocast(device))
+                    : GradientCheckpointing.ForwardBackward(model, ids, mask, positions, batch.Labels, numItems, () => Autocast(device));
             }
-            else
+            else if (Head == LossHeadKind.Plain)
             {
-                var logits = Forward(batch);
-                micro = CausalLM.CausalLmLoss(logits, batch.Labels, numItems);
+                micro = CausalLM.CausalLmLoss(Forward(batch), batch.Labels, numItems);
                 micro.backward();
             }
+            else
+                micro = LossHead.ForwardBackward(Hidden(batch), model.OutputWeight, batch.Labels, numItems, () => Autocast(device));
             loss += micro.ToDouble();
             tokens += batch.RealTokens;
         }
         return (loss, tokens);
     }
 
+    /// <summary>The logits (B, S, V) of a batch, under the run's autocast.</summary>
     private Tensor Forward(TrainingBatch batch)
     {
         var device = _adapted.Model.OutputWeight.device;
@@ -312,6 +326,16 @@ public sealed partial class Trainer
         if (device.type == DeviceType.CPU)
             return _adapted.Model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
         return _adapted.Model.forward(batch.InputIds.to(device), batch.AttentionMask.to(device), positionIds: batch.PositionIds.to(device));
+    }
+
+    /// <summary>The normed last hidden states (B, S, H) of a batch, under the run's autocast: what the loss head projects.</summary>
+    private Tensor Hidden(TrainingBatch batch)
+    {
+        var device = _adapted.Model.OutputWeight.device;
+        using var cast = Autocast(device);
+        if (device.type == DeviceType.CPU)
+            return _adapted.Model.model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
+        return _adapted.Model.model.forward(batch.InputIds.to(device), batch.AttentionMask.to(device), positionIds: batch.PositionIds.to(device));
     }
 
     /// <summary>bfloat16 autocast on the model's device when the run asks for bf16, else null.</summary>

@@ -32,6 +32,36 @@ public static class GradientCheckpointing
     {
         ArgumentNullException.ThrowIfNull(lm);
         ArgumentNullException.ThrowIfNull(lossOf);
+        return Run(lm, inputIds, attentionMask, positionIds, normed =>
+        {
+            Tensor loss;
+            using (autocast?.Invoke())
+                loss = lossOf(nn.functional.linear(normed, lm.OutputWeight));
+            loss.backward();
+            return loss.detach();
+        }, autocast);
+    }
+
+    /// <summary>
+    /// As the other overload, with the causal-LM loss against <paramref name="labels"/> computed by
+    /// <see cref="LossHead"/> (chunked: the whole logits are never alive). Returns the loss, detached.
+    /// </summary>
+    public static Tensor ForwardBackward(CausalLM lm, Tensor inputIds, Tensor? attentionMask, Tensor? positionIds,
+        Tensor labels, long? numItemsInBatch, Func<IDisposable?>? autocast = null, long chunkElements = LossHead.DefaultChunkElements)
+    {
+        ArgumentNullException.ThrowIfNull(lm);
+        ArgumentNullException.ThrowIfNull(labels);
+        return Run(lm, inputIds, attentionMask, positionIds,
+            normed => LossHead.ForwardBackward(normed, lm.OutputWeight, labels, numItemsInBatch, autocast, chunkElements), autocast);
+    }
+
+    /// <summary>
+    /// The walk; <paramref name="headForwardBackward"/> maps the normed last hidden state to the loss, runs its
+    /// backward (outside autocast) and returns it detached.
+    /// </summary>
+    private static Tensor Run(CausalLM lm, Tensor inputIds, Tensor? attentionMask, Tensor? positionIds,
+        Func<Tensor, Tensor> headForwardBackward, Func<IDisposable?>? autocast)
+    {
         using var scope = NewDisposeScope();
         var body = lm.model;
         var layers = body.layers.ToList();
@@ -70,10 +100,10 @@ public static class GradientCheckpointing
         try
         {
             var last = top.detach().requires_grad_(belowNeedsGrad[n]);
-            Tensor loss;
+            Tensor normed;
             using (autocast?.Invoke())
-                loss = lossOf(nn.functional.linear(body.norm.call(last), lm.OutputWeight));
-            loss.backward();
+                normed = body.norm.call(last);
+            var loss = headForwardBackward(normed);
             var gradient = belowNeedsGrad[n] ? last.grad : null;
 
             for (var i = n - 1; i >= 0 && gradient is not null; i--)
@@ -91,7 +121,7 @@ public static class GradientCheckpointing
             }
             if (gradient is not null && embedded.requires_grad)
                 embedded.backward(gradient);
-            return scope.MoveToOuter(loss.detach());
+            return scope.MoveToOuter(loss);
         }
         finally
         {

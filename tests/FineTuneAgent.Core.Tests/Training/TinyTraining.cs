@@ -56,9 +56,12 @@ internal sealed class TinyTraining : IDisposable
     }, "tiny config.json");
 
     /// <summary>A fresh model (weights from <paramref name="seed"/>) with LoRA from the plugin.</summary>
-    public static TinyTraining Lora(string settingsJson = "{\"r\": 4, \"lora_alpha\": 8}", long seed = 7)
+    public static TinyTraining Lora(string settingsJson = "{\"r\": 4, \"lora_alpha\": 8}", long seed = 7) => With("lora", settingsJson, seed);
+
+    /// <summary>A fresh model (weights from <paramref name="seed"/>) adapted by the method plugin named.</summary>
+    public static TinyTraining With(string methodName, string settingsJson = "{}", long seed = 7)
     {
-        var method = s_host.Value.Method("lora");
+        var method = s_host.Value.Method(methodName);
         var template = s_host.Value.TemplateNamed("qwen3");
         manual_seed(seed);
         var model = template.BuildModel(Config, ScalarType.Float32, initialize: true);
@@ -99,7 +102,7 @@ internal sealed class TinyTraining : IDisposable
     }
 
     public Trainer Trainer(TrainingOptions options, IReadOnlyList<TrainingSequence> train, string output, IReadOnlyList<TrainingSequence>? validation = null) =>
-        new(Adapted, options.ResolvedFor("lora"), train, validation ?? [], output, SaveOptions);
+        new(Adapted, options.ResolvedFor(Method.Name), train, validation ?? [], output, SaveOptions);
 
     /// <summary>The trainable tensors' values by name (copied out).</summary>
     public Dictionary<string, float[]> TrainableValues()

@@ -68,6 +68,42 @@ public class TrainerTests
         Assert.NotEqual(plain.StepLosses[3].Loss, without.StepLosses[3].Loss, 4);
     }
 
+    [Theory]
+    [InlineData("lora", false, false)]
+    [InlineData("lora", true, true)]
+    [InlineData("full", false, true)]     // the tied output weight trains: its gradient adds up chunk by chunk
+    public void ChunkedLossHead_GivesThePlainHeadsLosses_Over20Steps(string method, bool checkpointing, bool bf16)
+    {
+        var rows = TinyTraining.Rows(16);
+        using var outA = new TempFolder();
+        using var outB = new TempFolder();
+        var settings = method == "lora" ? "{\"r\": 4, \"lora_alpha\": 8}" : "{}";
+        using var plainModel = TinyTraining.With(method, settings);
+        using var chunkedModel = TinyTraining.With(method, settings);
+        var options = new TrainingOptions
+        {
+            LearningRate = method == "lora" ? 1e-2 : 1e-3, MaxSteps = 20, PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2,
+            WarmupRatio = 0.1, SaveSteps = 1000, EvalSteps = 5, GradientCheckpointing = checkpointing, Bf16 = bf16,
+        };
+        var validation = TinyTraining.Rows(20).Skip(16).ToList();
+        var plainTrainer = new Trainer(plainModel.Adapted, options.ResolvedFor(method), rows, validation, outA.Path, TinyTraining.SaveOptions) { Head = LossHeadKind.Plain };
+        var plain = plainTrainer.Train();
+        var chunked = chunkedModel.Trainer(options, rows, outB.Path, validation).Train();
+
+        Assert.Equal(20, plain.StepLosses.Count);
+        Assert.Equal(20, chunked.StepLosses.Count);
+        for (var i = 0; i < 20; i++)
+            Assert.True(Math.Abs(plain.StepLosses[i].Loss - chunked.StepLosses[i].Loss) <= 1e-4,
+                $"step {i + 1}: plain head {plain.StepLosses[i].Loss}, chunked {chunked.StepLosses[i].Loss}");
+        Assert.Equal(plain.ValidationLosses.Count, chunked.ValidationLosses.Count);
+        Assert.NotEmpty(plain.ValidationLosses);
+        for (var i = 0; i < plain.ValidationLosses.Count; i++)
+            Assert.True(Math.Abs(plain.ValidationLosses[i].Loss - chunked.ValidationLosses[i].Loss) <= 1e-4,
+                $"eval {i}: plain head {plain.ValidationLosses[i].Loss}, chunked {chunked.ValidationLosses[i].Loss}");
+        // The runs trained (so the parity covers updates, not 20 copies of one loss).
+        Assert.True(chunked.StepLosses[^1].Loss < 0.8 * chunked.StepLosses[0].Loss, $"{chunked.StepLosses[0].Loss} → {chunked.StepLosses[^1].Loss}");
+    }
+
     [Fact]
     public void Bf16Autocast_StaysNearFloat32_AndTheLossFalls()
     {
