@@ -16,7 +16,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(MethodsBenchCommand.Create());
         bench.Subcommands.Add(QuantizedLoadBenchCommand.Create());
-        bench.Subcommands.Add(LoraVsTorchBenchCommand.Create());
+        bench.Subcommands.Add(TrainBenchCommand.Create());
         bench.Subcommands.Add(DdpBenchCommand.Create());
         return bench;
     }

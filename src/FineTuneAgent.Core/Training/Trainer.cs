@@ -88,6 +88,12 @@ public sealed partial class Trainer
     /// </summary>
     public LossHeadKind Head { get; init; } = LossHeadKind.Chunked;
 
+    /// <summary>
+    /// False for a measurement (`fta bench train`): no checkpoint, best adapter or final adapter is written, so a
+    /// benchmark of a large model does not spend its time and disk on files nobody reads. Runs keep the default.
+    /// </summary>
+    public bool WritesFiles { get; init; } = true;
+
     /// <summary>Test hook: runs before every micro-batch with the (1-based) step it belongs to.</summary>
     internal Action<int>? BeforeMicroBatch { get; set; }
 
@@ -201,7 +207,7 @@ public sealed partial class Trainer
                 state = improved
                     ? state with { BestValidationLoss = val, BestStep = step, EvaluationsWithoutImprovement = 0 }
                     : state with { EvaluationsWithoutImprovement = state.EvaluationsWithoutImprovement + 1 };
-                if (improved && isMain)
+                if (improved && isMain && WritesFiles)
                     CheckpointFolder.WriteAtomically(Path.Combine(OutputDirectory, BestFolderName), dir => _adapted.Save(dir, _saveOptions));
                 report?.Report(new EvaluationCompleted(step, val, improved, state.EvaluationsWithoutImprovement));
                 if (Options.EarlyStoppingPatience is { } patience && state.EvaluationsWithoutImprovement >= patience)
@@ -214,7 +220,7 @@ public sealed partial class Trainer
 
             // Replicas stop together: a cancel on any of them was summed into this step's reduction.
             cancelled = replicas is null ? cancellation.IsCancellationRequested : cancelled;
-            if (step % Options.SaveSteps == 0 || last || stoppedEarly || cancelled)
+            if (WritesFiles && (step % Options.SaveSteps == 0 || last || stoppedEarly || cancelled))
             {
                 lastCheckpoint = isMain ? SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer) : CheckpointFolder.PathFor(OutputDirectory, step);
                 lastSavedStep = step;
@@ -230,12 +236,12 @@ public sealed partial class Trainer
 
         if (replicas is not null)
             VerifyReplicasInSync(replicas, state.GlobalStep, report);
-        if (lastSavedStep != state.GlobalStep)
+        if (WritesFiles && lastSavedStep != state.GlobalStep)
         {
             lastCheckpoint = isMain ? SaveCheckpoint(state with { UnloggedLosses = unlogged.ToList() }, optimizer) : CheckpointFolder.PathFor(OutputDirectory, state.GlobalStep);
             report?.Report(new CheckpointSaved(state.GlobalStep, lastCheckpoint));
         }
-        if (isMain)
+        if (isMain && WritesFiles)
             _adapted.Save(OutputDirectory, _saveOptions);
         // The run is over for every replica once rank 0's files are complete.
         DataParallel?.Group.barrier();
