@@ -16,16 +16,18 @@ public static class DataParallelBackend
     public const string Gloo = "gloo";
     public const string Nccl = "nccl";
 
-    /// <summary>The backend for replicas on <paramref name="device"/>, and why; throws when CUDA is asked of a shim without NCCL.</summary>
+    /// <summary>
+    /// The backend for replicas on <paramref name="device"/>, and why; a <see cref="TrainingOptionsException"/> naming
+    /// <c>device</c> when CUDA is asked of a shim without NCCL.
+    /// </summary>
     public static (string Backend, string Reason) Choose(Device device, bool ncclBuilt)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device.type != DeviceType.CUDA)
             return (Gloo, $"the replicas train on the CPU ({device}): Gloo");
         if (!ncclBuilt)
-            throw new InvalidOperationException(
-                $"device {device}: a data-parallel run on CUDA needs NCCL, but the native shim was built without it (torch.BuildFeatures().Nccl is false); " +
-                "rebuild the shim against a CUDA libtorch with NCCL, or train with device: cpu");
+            throw new TrainingOptionsException([("device", $"{device}: a data-parallel run on CUDA needs NCCL, but the native shim was built without it " +
+                "(torch.BuildFeatures().Nccl is false); rebuild the shim against a CUDA libtorch with NCCL, or train with device: cpu")]);
         return (Nccl, $"the replicas train on CUDA ({device}): NCCL");
     }
 }

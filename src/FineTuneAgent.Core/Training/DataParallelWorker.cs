@@ -105,7 +105,7 @@ public static class DataParallelWorker
             var (backend, reason) = options.WorldSize == 1 ? ("none", "it trains alone") : DataParallelBackend.Choose(device, torch.BuildFeatures().Nccl);
             return (device, backend, reason);
         }
-        catch (Exception e) when (e is TrainingOptionsException or InvalidOperationException)
+        catch (TrainingOptionsException e)
         {
             if (options.Rank == 0)
             {
@@ -130,7 +130,7 @@ public static class DataParallelWorker
         store.wait(keys, options.Timeout);
         var choices = keys.Select(k => System.Text.Encoding.UTF8.GetString(store.get(k))).ToList();
         if (choices.Select(c => c.Split(' ')[0]).Distinct().Count() > 1)
-            throw new InvalidOperationException(
+            throw new InvalidDataException(
                 "the data-parallel workers chose different backends: " + string.Join(", ", choices.Select((c, r) => $"rank {r} {c}")) +
                 "; give every worker the same device kind (--device cpu, or cuda on every member)");
     }
