@@ -172,6 +172,56 @@ public sealed class WorkerCommandTests : IClassFixture<WorkerCommandTests.Runs>
         Assert.False(Directory.Exists(rank0.Output));
     }
 
+    [Fact]
+    public void DeviceCpu_TakesTheSameStepsAsTheDefault()
+    {
+        var reference = _runs.Reference("lora");
+        var cpu = _runs.Config("lora", "device-cpu", options => options with { Device = "cpu" }).Rank0;
+        using var w = WorkerProcess.Start(WorkerProcess.FreePort(), 0, 1, cpu.File, cpu.RunsDir, GroupTimeout);
+        Assert.True(w.WaitForExit(Limit) == 0, w.Describe());
+
+        AssertSameSteps(reference.Events, w.Events, exact: true);
+        AssertSameTensors(reference.Output, cpu.Output, "adapter_model.safetensors", exact: true);
+        Assert.Contains(reference.Events, e => Name(e) == "message" && Text(e) == "device: training on cpu (device: auto)");
+        Assert.Contains(w.EventsNamed("message"), m => Text(m) == "device: training on cpu");
+        // The option survives into every checkpoint's run configuration, so a resume trains where the run did.
+        Assert.All(CheckpointFolder.List(cpu.Output), c => Assert.Equal("cpu", TrainRequest.Read(Path.Combine(c.Path, TrainRequest.FileName)).Options.Device));
+    }
+
+    [Fact]
+    public void DeviceCuda_WithoutACudaDevice_FailsBeforeTraining_AndRecordsWhy()
+    {
+        if (torch.cuda.is_available())
+            return; // a GPU machine trains there; this machine has none
+        var asked = _runs.Config("lora", "device-cuda", options => options with { Device = "cuda" }).Rank0;
+        using var w = WorkerProcess.Start(WorkerProcess.FreePort(), 0, 1, asked.File, asked.RunsDir, GroupTimeout);
+        Assert.Equal(1, w.WaitForExit(Limit));
+        Assert.Contains("training option 'device': \"cuda\" asks for CUDA, but libtorch reports no CUDA device (CUDA build: no, CUDA devices: 0)", w.Stderr, StringComparison.Ordinal);
+        Assert.Empty(w.EventsNamed("step"));
+        Assert.False(Directory.Exists(asked.Output));
+        Assert.Equal(("failed", true), RunStatus(asked, e => e?.Contains("no CUDA device", StringComparison.Ordinal) == true));
+    }
+
+    [Fact]
+    public void DeviceFlag_OverridesTheRunsOption_AndABadValueIsRefused()
+    {
+        if (torch.cuda.is_available())
+            return;
+        var (rank0, rank1) = _runs.Config("lora", "device-flag");
+        using (var w = WorkerProcess.Start(WorkerProcess.FreePort(), 0, 2, rank0.File, rank0.RunsDir, GroupTimeout, extraArgs: ["--device", "cuda", "--local-rank", "1"]))
+        {
+            // Fails on its own, before it serves a store or waits for rank 1.
+            Assert.Equal(1, w.WaitForExit(Limit));
+            Assert.Contains("training option 'device': \"cuda\" asks for CUDA, but libtorch reports no CUDA device", w.Stderr, StringComparison.Ordinal);
+            Assert.Equal(("failed", true), RunStatus(rank0, e => e?.Contains("no CUDA device", StringComparison.Ordinal) == true));
+        }
+        using (var bad = WorkerProcess.Start(WorkerProcess.FreePort(), 1, 2, rank1.File, rank1.RunsDir, GroupTimeout, extraArgs: ["--device", "gpu"]))
+        {
+            Assert.Equal(1, bad.WaitForExit(Limit));
+            Assert.Contains("--device must be auto, cpu, cuda or cuda:N, got 'gpu'", bad.Stderr, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>
     /// The same steps, losses, gradient norms and validation losses in the same order: equal (exact), or within rtol
     /// 1e-6 (losses) and 1e-5 (gradient norms).

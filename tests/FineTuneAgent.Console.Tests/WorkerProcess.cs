@@ -25,7 +25,7 @@ internal sealed class WorkerProcess : IDisposable
     private static string DllPath => typeof(Fta).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "FtaDll").Value!;
 
     public static WorkerProcess Start(int port, int rank, int world, string runConfig, string runsDir, TimeSpan timeout, string? resume = null,
-        int threads = 1)
+        int threads = 1, IReadOnlyList<string>? extraArgs = null)
     {
         var args = new List<string>
         {
@@ -35,6 +35,7 @@ internal sealed class WorkerProcess : IDisposable
         };
         if (resume is not null)
             args.AddRange(["--resume", resume]);
+        args.AddRange(extraArgs ?? []);
         var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["FTA_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         var process = new Process { StartInfo = psi };

@@ -18,7 +18,9 @@ namespace FineTuneAgent.Agent.Cluster;
 /// session's next collective at once (or after the group timeout if it hangs): the run is paused, the members still
 /// up are taken (a member whose agent died is dropped once its failure detector says so), and a new session resumes
 /// from the last checkpoint. The global batch does not depend on the number of workers, so the run's steps are the
-/// same whichever members finish it.
+/// same whichever members finish it. The run's <c>device</c> option is resolved here, on the coordinator: CUDA makes
+/// every worker train on cuda:&lt;its local rank&gt; in an NCCL group (the preflight checks each member has NCCL and a
+/// GPU), else every worker trains on its CPU in a Gloo group.
 /// </summary>
 public sealed class DistributedRuns(AgentServices agent)
 {
@@ -48,12 +50,25 @@ public sealed class DistributedRuns(AgentServices agent)
         var history = new RunHistory(agent.History, id);
         string? checkpoint = null;
         string? lastError = null;
+        // The coordinator decides the device kind for every worker (they must form one kind of group); each worker
+        // then takes its own device on its host: cuda:<local rank>, or the CPU.
+        bool onCuda;
+        try
+        {
+            onCuda = TrainingDevice.Resolve(request.Options.Device).type == DeviceType.CUDA;
+        }
+        catch (TrainingOptionsException e)
+        {
+            Fail(id, log, history, e.Message);
+            return;
+        }
+        var kind = onCuda ? "cuda" : "cpu";
         for (var session = 1; session <= MaxSessions; session++)
         {
             try
             {
                 var members = UpMembers(wanted);
-                var preflight = Preflight(request, members);
+                var preflight = Preflight(request, members, onCuda);
                 if ((bool?)preflight["ok"] != true)
                 {
                     Fail(id, log, history, "preflight failed: " + string.Join("; ", preflight["problems"]!.AsArray().Select(p => (string?)p)));
@@ -62,6 +77,7 @@ public sealed class DistributedRuns(AgentServices agent)
                 var port = FreePort();
                 var host = agent.Url?.Host ?? "127.0.0.1";
                 var world = members.Count + 1;
+                var localRanks = LocalRanks(members.Select(m => new Uri(m.Url).Host).Prepend(host).ToList());
                 log.Append("session", new JsonObject
                 {
                     ["event"] = "session", ["session"] = session, ["world_size"] = world, ["store"] = $"{host}:{port}", ["resume"] = checkpoint,
@@ -74,7 +90,7 @@ public sealed class DistributedRuns(AgentServices agent)
                 var options = new DataParallelWorkerOptions
                 {
                     StoreHost = host, StorePort = port, Rank = 0, WorldSize = world, RunConfig = configFile, Resume = checkpoint, Timeout = s_groupTimeout,
-                    ListenAddress = host,
+                    ListenAddress = host, Device = kind, LocalRank = localRanks[0],
                 };
                 var progress = new Core.SynchronousProgress<TrainingEvent>(e =>
                 {
@@ -91,7 +107,7 @@ public sealed class DistributedRuns(AgentServices agent)
                 var training = Task.Factory.StartNew(() => DataParallelWorker.Run(agent.Job, options, progress), CancellationToken.None,
                     TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 for (var rank = 1; rank < world; rank++)
-                    StartWorker(members[rank - 1], id, host, port, rank, world, request, checkpoint, log);
+                    StartWorker(members[rank - 1], id, host, port, rank, world, request, checkpoint, log, kind, localRanks[rank]);
                 var summary = training.GetAwaiter().GetResult();
                 history.Completed(summary);
                 Flush(); // the outcome is streamed once the history has it
@@ -142,19 +158,24 @@ public sealed class DistributedRuns(AgentServices agent)
         return view.Members.Skip(1).Where(m => m.State == MemberState.Up && wanted.Contains(m.Name)).OrderBy(m => wanted.IndexOf(m.Name)).ToList();
     }
 
-    private JsonObject Preflight(TrainRequest request, List<ClusterMember> members)
+    /// <summary>Each worker's index among the workers on its host, for hosts listed in rank order (torchrun's LOCAL_RANK).</summary>
+    public static IReadOnlyList<int> LocalRanks(IReadOnlyList<string> hostsByRank) =>
+        hostsByRank.Select((h, rank) => hostsByRank.Take(rank).Count(other => string.Equals(other, h, StringComparison.OrdinalIgnoreCase))).ToList();
+
+    private JsonObject Preflight(TrainRequest request, List<ClusterMember> members, bool onCuda)
     {
-        var asked = new PreflightRequest(request.ModelDirectory, request.Datasets.Where(Path.IsPathRooted).ToList(), null, []);
+        var asked = new PreflightRequest(request.ModelDirectory, request.Datasets.Where(Path.IsPathRooted).ToList(), null, [], onCuda);
         return Cluster.Preflight.Check(agent.Plugins, agent.Settings.Cluster.ClusterToken, agent.Name, members, asked).GetAwaiter().GetResult();
     }
 
-    private void StartWorker(ClusterMember member, string id, string host, int port, int rank, int world, TrainRequest request, string? checkpoint, RunEventLog log)
+    private void StartWorker(ClusterMember member, string id, string host, int port, int rank, int world, TrainRequest request, string? checkpoint, RunEventLog log,
+        string device, int localRank)
     {
         using var http = Http();
         using var response = http.PostAsync(new Uri(new Uri(member.Url), "api/v1/cluster/worker"), Json(new JsonObject
         {
             ["run_id"] = id, ["store"] = $"{host}:{port}", ["rank"] = rank, ["world_size"] = world, ["run_config"] = request.ToJson(),
-            ["resume"] = checkpoint, ["timeout_seconds"] = s_groupTimeout.TotalSeconds,
+            ["resume"] = checkpoint, ["timeout_seconds"] = s_groupTimeout.TotalSeconds, ["device"] = device, ["local_rank"] = localRank,
         })).GetAwaiter().GetResult();
         var answer = JsonNode.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult())!.AsObject();
         if (!response.IsSuccessStatusCode)
@@ -198,6 +219,10 @@ public sealed class DistributedRuns(AgentServices agent)
             "--listen", agent.Url?.Host ?? "127.0.0.1", "--json"]).ToList();
         if ((string?)body["resume"] is { } resume)
             args.AddRange(["--resume", resume]);
+        if ((string?)body["device"] is { } device)
+            args.AddRange(["--device", TrainingDevice.IsWellFormed(device) ? device : throw new InvalidDataException($"\"device\": \"{device}\" is not one of auto, cpu, cuda, cuda:N")]);
+        if ((int?)body["local_rank"] is { } localRank)
+            args.AddRange(["--local-rank", localRank.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var psi = new ProcessStartInfo(self[0], args) { RedirectStandardOutput = true, RedirectStandardError = true };
         var child = Process.Start(psi) ?? throw new InvalidOperationException("fta worker did not start");
         var logFile = Path.Combine(folder, $"{id}-r{rank}.log");

@@ -8,8 +8,11 @@ using FineTuneAgent.Torch;
 
 namespace FineTuneAgent.Agent.Cluster;
 
-/// <summary>What a distributed run asks of a member before it starts: the model, datasets and rendezvous to check.</summary>
-public sealed record PreflightRequest(string? Model, IReadOnlyList<string> Datasets, string? Store, IReadOnlyList<int> Ports);
+/// <summary>
+/// What a distributed run asks of a member before it starts: the model, datasets and rendezvous to check, and whether
+/// the run trains on CUDA (then every member needs NCCL and a CUDA device).
+/// </summary>
+public sealed record PreflightRequest(string? Model, IReadOnlyList<string> Datasets, string? Store, IReadOnlyList<int> Ports, bool Cuda = false);
 
 /// <summary>
 /// One member's answer to a preflight: the versions that must match across workers (agent, libtorch, native shim ABI,
@@ -31,6 +34,7 @@ public static class Preflight
             ["gloo"] = gloo,
             ["nccl"] = nccl,
             ["cuda"] = cuda,
+            ["cuda_devices"] = Core.Training.CudaFacts.Probe().DeviceCount,
             ["plugins"] = new JsonObject(plugins.Plugins.Where(p => !p.IsFailure).OrderBy(p => p.Name, StringComparer.Ordinal)
                 .Select(p => KeyValuePair.Create(p.Name, (JsonNode?)p.Version))),
         };
@@ -120,14 +124,15 @@ public static class Preflight
         if (selfName is not null)
             answers.Add((selfName, await Facts(request, plugins), null));
         answers.AddRange(await Task.WhenAll(others.Select(Ask)));
-        return Compare(answers);
+        return Compare(answers, request.Cuda);
     }
 
     /// <summary>
     /// The report over every member's facts: for each fact that must match, the members that differ from the first
-    /// (the coordinator), and each unreachable port. Empty problems: the distributed run may start.
+    /// (the coordinator), and each unreachable port; for a run on CUDA (<paramref name="cuda"/>), each member whose shim
+    /// lacks NCCL or whose libtorch sees no CUDA device. Empty problems: the distributed run may start.
     /// </summary>
-    public static JsonObject Compare(IReadOnlyList<(string Member, JsonObject? Facts, string? Error)> answers)
+    public static JsonObject Compare(IReadOnlyList<(string Member, JsonObject? Facts, string? Error)> answers, bool cuda = false)
     {
         var problems = new List<string>();
         foreach (var (member, _, error) in answers.Where(a => a.Facts is null))
@@ -144,10 +149,15 @@ public static class Preflight
                         problems.Add($"{key} differs: {first} has {reference[key]?.ToJsonString() ?? "none"}, {member} has {facts[key]?.ToJsonString() ?? "none"}");
                 }
             }
-            foreach (var (member, facts, _) in answered)
+            foreach (var (member, answer, _) in answered)
             {
-                if (facts!["gloo"] is JsonValue g && !g.GetValue<bool>())
+                var facts = answer!;
+                if (!cuda && facts["gloo"] is JsonValue g && !g.GetValue<bool>())
                     problems.Add($"{member}: its native shim was built without Gloo (install libgloo-dev and rebuild)");
+                if (cuda && (bool?)facts["nccl"] != true)
+                    problems.Add($"{member}: the run trains on CUDA over NCCL, but its native shim was built without NCCL (CUDA build: {((bool?)facts["cuda"] == true ? "yes" : "no")})");
+                if (cuda && ((int?)facts["cuda_devices"] ?? 0) < 1)
+                    problems.Add($"{member}: the run trains on CUDA, but libtorch there reports no CUDA device (CUDA build: {((bool?)facts["cuda"] == true ? "yes" : "no")}, CUDA devices: {(int?)facts["cuda_devices"] ?? 0})");
                 foreach (var (key, hash) in (facts["dataset_hashes"] as JsonObject ?? []).Where(d => ((string?)d.Value)?.StartsWith("unreadable", StringComparison.Ordinal) == true))
                     problems.Add($"{member}: dataset {key} {hash}");
                 if (((string?)facts["model_hash"])?.StartsWith("unreadable", StringComparison.Ordinal) == true)

@@ -60,6 +60,7 @@ public static class TrainCommand
         var seed = new Option<long?>("--seed") { Description = "seed." };
         var bf16 = new Option<bool>("--bf16") { Description = "bfloat16 autocast." };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in backward: activation memory of one layer instead of all, for about a third more compute." };
+        var device = new Option<string?>("--device") { Description = "device: auto (CUDA device 0 when libtorch sees one, else the CPU), cpu, cuda or cuda:N." };
         var resume = new Option<string?>("--resume") { Description = "Continue a run: its id, a checkpoint folder, or an output folder with checkpoints." };
         var json = new Option<bool>("--json") { Description = "One JSON object per event line, then a summary object." };
         var runsDir = new Option<string?>("--runs-dir") { Description = "Where runs are recorded (default: FTA_RUNS_DIR or ~/.local/share/fta/runs)." };
@@ -72,7 +73,7 @@ public static class TrainCommand
         var evalSamples = new Option<int?>("--eval-samples") { Description = "Held-out prompts the evaluation after training generates for (default 8)." };
         var command = new Command("train", "Fine-tune a model (no arguments: the built-in tiny Qwen3 on the bundled samples).")
         {
-            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, resume, json, runsDir, export, exportDtype, exportQuant, noEval, evalSamples, agentUrl, agentToken,
+            model, data, datasetDir, method, template, output, epochs, maxSteps, lr, batch, accumulation, cutoff, rank, valSize, evalSteps, saveSteps, seed, bf16, checkpointing, device, resume, json, runsDir, export, exportDtype, exportQuant, noEval, evalSamples, agentUrl, agentToken,
         };
         command.SetAction(parse =>
         {
@@ -129,6 +130,7 @@ public static class TrainCommand
                         Seed = parse.GetValue(seed) ?? options.Seed,
                         Bf16 = parse.GetValue(bf16) || options.Bf16,
                         GradientCheckpointing = parse.GetValue(checkpointing) || (recommendedCheckpointing ?? options.GradientCheckpointing),
+                        Device = parse.GetValue(device) ?? options.Device,
                     };
                     options.Validate();
                     var settings = recommendedSettings;

@@ -32,9 +32,15 @@ public static class WorkerCommand
         var external = new Option<bool>("--external-store") { Description = "Connect to a store that a coordinator serves, on every rank." };
         var runsDir = new Option<string?>("--runs-dir") { Description = "Where rank 0 records the run, and where the built-in model and caches live (default: FTA_RUNS_DIR or ~/.local/share/fta/runs)." };
         var json = new Option<bool>("--json") { Description = "One JSON object per event line, then a summary object." };
+        var device = new Option<string>("--device")
+        {
+            Description = "auto (the run's device option, with cuda:<local rank> on a CUDA host), cpu, cuda or cuda:N. CUDA workers form an NCCL group, CPU ones Gloo.",
+            DefaultValueFactory = _ => TrainingDevice.Auto,
+        };
+        var localRank = new Option<int>("--local-rank") { Description = "This worker's index among the workers on its host (torchrun's LOCAL_RANK): its CUDA device under auto.", DefaultValueFactory = _ => 0 };
         var command = new Command("worker", "One worker of a data-parallel run (started by the agent).")
         {
-            store, rank, world, runConfig, resume, timeout, bucket, listen, iface, external, runsDir, json,
+            store, rank, world, runConfig, resume, timeout, bucket, listen, iface, external, runsDir, json, device, localRank,
         };
         command.Hidden = true;
         command.SetAction(parse =>
@@ -54,6 +60,8 @@ public static class WorkerCommand
                 ListenAddress = parse.GetValue(listen)!,
                 Interface = parse.GetValue(iface),
                 HostStore = parse.GetValue(external) ? false : null,
+                Device = parse.GetValue(device) is var d && TrainingDevice.IsWellFormed(d) ? d! : throw new ArgumentException($"--device must be auto, cpu, cuda or cuda:N, got '{d}'"),
+                LocalRank = parse.GetValue(localRank) is var lr && lr >= 0 ? lr : throw new ArgumentException($"--local-rank must be 0 or more, got {lr}"),
             };
             var runs = new RunStore(parse.GetValue(runsDir) ?? RunStore.DefaultFolder);
             using var plugins = PluginHost.Load();

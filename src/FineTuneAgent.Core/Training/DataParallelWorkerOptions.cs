@@ -40,6 +40,16 @@ public sealed record DataParallelWorkerOptions
 
     public int BucketCapMegabytes { get; init; } = DataParallel.DefaultBucketCapMegabytes;
 
+    /// <summary>
+    /// Where this worker trains: auto (default) follows the run's <c>device</c> option, taking
+    /// cuda:<see cref="LocalRank"/> where that option is auto or cuda and libtorch sees a CUDA device; cpu, cuda or
+    /// cuda:N override the run's option for this worker.
+    /// </summary>
+    public string Device { get; init; } = TrainingDevice.Auto;
+
+    /// <summary>This worker's index among the workers on its host (torchrun's LOCAL_RANK): its CUDA device unless told.</summary>
+    public int LocalRank { get; init; }
+
     /// <summary>A checkpoint folder, or an output folder whose last checkpoint to continue; null starts the run.</summary>
     public string? Resume { get; init; }
 }

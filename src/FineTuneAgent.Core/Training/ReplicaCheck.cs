@@ -82,13 +82,16 @@ public static class ReplicaCheck
     }
 
     /// <summary>
-    /// The first 8 bytes of SHA-256 over the options as the run stores them, with the micro-batch left out: a
-    /// replica may run the global batch's share in smaller micro-batches than another (a smaller GPU) and still
-    /// take the same steps; the global batch is compared on its own.
+    /// The first 8 bytes of SHA-256 over the options as the run stores them, with the micro-batch and the device left
+    /// out: a replica may run the global batch's share in smaller micro-batches than another (a smaller GPU) and still
+    /// take the same steps (the global batch is compared on its own), and each replica trains on its own device.
     /// </summary>
     public static long OptionsHash(TrainingOptions options)
     {
-        var text = TrainingOptionsJson.Write(options with { PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = options.EffectiveBatchSize }).ToJsonString();
+        var text = TrainingOptionsJson.Write(options with
+        {
+            PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = options.EffectiveBatchSize, Device = TrainingDevice.Auto,
+        }).ToJsonString();
         return FirstLong(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 

@@ -56,6 +56,9 @@ public sealed record RunPlan : IDisposable
     /// <summary>Where the quantizer stage keeps quantized bases, by checkpoint digest and scheme.</summary>
     public required string QuantizedBaseCacheDirectory { get; init; }
 
+    /// <summary>Where this process trains the run: the <c>device</c> option resolved on this machine (a data-parallel worker's own device).</summary>
+    public required FineTuneAgent.Torch.torch.Device Device { get; init; }
+
     /// <summary>When the run (this session of it) started, for the summary's elapsed time.</summary>
     public long StartedAt { get; init; } = Stopwatch.GetTimestamp();
 

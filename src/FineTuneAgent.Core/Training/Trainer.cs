@@ -350,7 +350,13 @@ public sealed partial class Trainer
     private string SaveCheckpoint(TrainerState state, optim.Optimizer optimizer)
     {
         using var rng = get_rng_state();
-        var withRng = state with { RngState = Convert.ToBase64String(rng.data<byte>()) };
+        var device = _adapted.Model.OutputWeight.device;
+        using var cudaRng = device.type == DeviceType.CUDA ? cuda.get_rng_state(Math.Max(device.index, 0)) : null;
+        var withRng = state with
+        {
+            RngState = Convert.ToBase64String(rng.data<byte>()),
+            CudaRngState = cudaRng is null ? null : Convert.ToBase64String(cudaRng.data<byte>()),
+        };
         return CheckpointFolder.WriteAtomically(CheckpointFolder.PathFor(OutputDirectory, state.GlobalStep), dir =>
         {
             _adapted.Save(dir, _saveOptions);
@@ -389,6 +395,15 @@ public sealed partial class Trainer
         var bytes = Convert.FromBase64String(state.RngState);
         using var rng = tensor(bytes, [bytes.Length], ScalarType.Byte);
         set_rng_state(rng);
+        // A checkpoint written on another device kind (a CPU run resumed on a GPU, or back) has no state for this
+        // device's generator: it keeps its seed, and only dropout's draws differ from an uninterrupted run.
+        var device = _adapted.Model.OutputWeight.device;
+        if (device.type == DeviceType.CUDA && state.CudaRngState is { } savedCuda)
+        {
+            var cudaBytes = Convert.FromBase64String(savedCuda);
+            using var cudaRng = tensor(cudaBytes, [cudaBytes.Length], ScalarType.Byte);
+            cuda.set_rng_state(cudaRng, Math.Max(device.index, 0));
+        }
         return state;
     }
 }

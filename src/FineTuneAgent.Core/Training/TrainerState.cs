@@ -5,7 +5,8 @@ namespace FineTuneAgent.Core.Training;
 
 /// <summary>
 /// trainer_state.json in a checkpoint: where the run was (step, epoch, position in the epoch's row
-/// order, scheduler step), the best validation so far, libtorch's generator state, and the losses not
+/// order, scheduler step), the best validation so far, libtorch's generator states (CPU, and the run's CUDA device's
+/// when it trains on one), and the losses not
 /// yet logged. With the method's save and the optimizer state, enough to continue exactly.
 /// </summary>
 public sealed record TrainerState
@@ -43,6 +44,9 @@ public sealed record TrainerState
 
     /// <summary>torch.get_rng_state() of the CPU generator, base64.</summary>
     [JsonPropertyName("rng_state")] public string RngState { get; init; } = "";
+
+    /// <summary>torch.cuda.get_rng_state() of the run's CUDA device, base64; null when the run trains on the CPU.</summary>
+    [JsonPropertyName("cuda_rng_state")] public string? CudaRngState { get; init; }
 
     [JsonPropertyName("early_stopped")] public bool EarlyStopped { get; init; }
 

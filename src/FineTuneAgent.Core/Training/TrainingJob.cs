@@ -10,6 +10,7 @@ using FineTuneAgent.Modeling.Chat;
 using FineTuneAgent.Modeling.Checkpoints;
 using FineTuneAgent.Modeling.Config;
 using FineTuneAgent.Modeling.Tokenization;
+using FineTuneAgent.Torch;
 using static FineTuneAgent.Torch.torch;
 
 namespace FineTuneAgent.Core.Training;
@@ -95,26 +96,30 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
     /// <summary>
     /// Step 1: records the run as running (a new record, or the resumed run's), resolves everything the stages
     /// need and reports what it did as <see cref="JobMessage"/>s. Seconds at most (the built-in model is written
-    /// once); the caller owns the plan and disposes it when the run ends.
+    /// once); the caller owns the plan and disposes it when the run ends. The run trains on <paramref name="device"/>
+    /// when given (a data-parallel worker's own), else where its <c>device</c> option resolves on this machine: an
+    /// option this machine cannot honour (cuda without a CUDA device) throws <see cref="TrainingOptionsException"/>
+    /// here, before anything trains, for the caller to record as the run's failure.
     /// </summary>
-    public RunPlan Plan(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null)
+    public RunPlan Plan(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null, Device? device = null)
     {
         if (store.Exists(request.RunId))
             store.Save(store.Get(request.RunId) with { Status = RunStatus.Running, Error = null, Config = request.ToJson() });
         else
             store.Create(request.RunId, request.ToJson(), Path.GetFullPath(request.OutputDirectory));
-        return Resolve(request, checkpoint, progress);
+        return Resolve(request, checkpoint, progress, device);
     }
 
     /// <summary>
     /// <see cref="Plan"/> for a data-parallel replica other than rank 0: resolves the same run without recording it
     /// (rank 0 records the run; the built-in model, if the request uses it, is written only if missing).
     /// </summary>
-    public RunPlan PlanReplica(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null) =>
-        Resolve(request, checkpoint, progress);
+    public RunPlan PlanReplica(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress = null, Device? device = null) =>
+        Resolve(request, checkpoint, progress, device);
 
-    private RunPlan Resolve(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress)
+    private RunPlan Resolve(TrainRequest request, string? checkpoint, IProgress<TrainingEvent>? progress, Device? device)
     {
+        device ??= TrainingDevice.Resolve(request.Options.Device);
         void Say(string text) => progress?.Report(new JobMessage(text));
         if (request.MethodNote is { } note)
             Say(note);
@@ -140,6 +145,7 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
                 Dataset = DatasetRequestFor(request, options) with { CacheDirectory = DatasetCacheDirectory },
                 Quantization = QuantizationScheme.FromMethodSettings(settings.ToJson()),
                 QuantizedBaseCacheDirectory = QuantizedBaseCacheDirectory,
+                Device = device,
             };
         }
         catch
@@ -175,6 +181,11 @@ public sealed class TrainingJob(RunStore store, PluginHost plugins, string? toke
         var (template, method, config, modelDir) = (plan.Template, plan.Method, plan.Config, plan.ModelDirectory);
         manual_seed(options.Seed);
         using var model = LoadBase(plan, Say);
+        // Onto the run's device before the method adapts it: adapters are created where their base layer is.
+        if (plan.Device.type != DeviceType.CPU)
+            model.to(plan.Device);
+        var asked = plan.Request.Options.Device;
+        Say($"device: training on {plan.Device}{(asked == plan.Device.ToString() ? "" : $" (device: {asked})")}");
         var adapted = checkpoint is null ? method.Adapt(model, template, plan.Settings) : method.Load(model, template, checkpoint);
         var trainable = adapted.TrainableParameters.Sum(p => p.Parameter.numel());
         Say($"model: {template.Name} from {modelDir}, {config.ParameterCount():N0} parameters; {method.Name} trains {trainable:N0}; learning_rate {options.LearningRate:G3}");

@@ -76,6 +76,13 @@ public sealed record TrainingOptions
     /// <summary>packing: concatenate short examples into rows of cutoff_len.</summary>
     public bool Packing { get; init; }
 
+    /// <summary>
+    /// device: where the run trains: auto (CUDA device 0 when libtorch sees one, else the CPU), cpu, cuda (device 0;
+    /// a data-parallel worker's own device) or cuda:N. Only the form is checked here; whether this machine has the
+    /// device is checked when the run starts (<see cref="TrainingDevice.Resolve(string)"/>).
+    /// </summary>
+    public string Device { get; init; } = TrainingDevice.Auto;
+
     /// <summary>Sequences per optimizer step.</summary>
     public int EffectiveBatchSize => PerDeviceTrainBatchSize * GradientAccumulationSteps;
 
@@ -129,6 +136,7 @@ public sealed record TrainingOptions
         Check(EarlyStoppingPatience is null || EvalSteps is not null, "early_stopping_patience", "needs eval_steps (it counts evaluations without improvement)");
         Check(EarlyStoppingPatience is null || ValSize > 0, "early_stopping_patience", "needs a validation set (val_size above 0)");
         Check(CutoffLen >= 2, "cutoff_len", $"must be at least 2, got {CutoffLen}");
+        Check(TrainingDevice.IsWellFormed(Device), "device", $"\"{Device}\" is not one of auto, cpu, cuda, cuda:N");
         Check(double.IsFinite(ValSize) && ValSize >= 0 && (ValSize < 1 || ValSize == Math.Floor(ValSize)), "val_size", $"must be 0, a fraction in (0, 1) or a whole count, got {Show(ValSize)}");
         if (errors.Count > 0)
             throw new TrainingOptionsException(errors);

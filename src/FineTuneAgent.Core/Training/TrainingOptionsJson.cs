@@ -37,6 +37,7 @@ public static class TrainingOptionsJson
                 CutoffLen = r.Int("cutoff_len", d.CutoffLen),
                 ValSize = r.Double("val_size", d.ValSize),
                 Packing = r.Bool("packing", d.Packing),
+                Device = r.String("device", d.Device),
             };
             r.RejectUnknown();
             options.Validate();
@@ -70,6 +71,7 @@ public static class TrainingOptionsJson
             ["cutoff_len"] = o.CutoffLen,
             ["val_size"] = o.ValSize,
             ["packing"] = o.Packing,
+            ["device"] = o.Device,
         };
         if (o.LearningRate is null)
             json.Remove("learning_rate");

@@ -9,13 +9,26 @@ namespace FineTuneAgent.Modeling.Layers;
 /// </summary>
 public sealed class RotaryEmbedding : IDisposable
 {
-    private readonly Tensor _invFreq;   // (d/2) float32
+    private Tensor _invFreq;   // (d/2) float32, on the device of the last positions it turned
 
     public RotaryEmbedding(ModelConfig config, Device? device = null)
     {
         var freqs = InverseFrequencies(config);
         using var cpu = tensor(freqs.Select(f => (float)f).ToArray());
         _invFreq = cpu.to(device ?? CPU).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// inv_freq on <paramref name="device"/>: not a module buffer (it is derived from the config, never saved), so a
+    /// model moved with <c>to(device)</c> leaves it behind; it follows the positions once, on their first forward there.
+    /// </summary>
+    private Tensor InvFreqOn(Device device)
+    {
+        if (_invFreq.device.Equals(device))
+            return _invFreq;
+        var moved = _invFreq.to(device).DetachFromDisposeScope();
+        _invFreq.Dispose();
+        return _invFreq = moved;
     }
 
     /// <summary>inv_freq per rotated pair, in double, after rope scaling (FACTS §2.2, §3.3).</summary>
@@ -54,7 +67,7 @@ public sealed class RotaryEmbedding : IDisposable
     {
         using var scope = NewDisposeScope();
         var pos = positionIds.to_type(ScalarType.Float32).unsqueeze(-1);     // (B, S, 1)
-        var freqs = pos * _invFreq;                                           // (B, S, d/2)
+        var freqs = pos * InvFreqOn(positionIds.device);                      // (B, S, d/2)
         var emb = cat([freqs, freqs], -1);                                    // (B, S, d)
         var cos = emb.cos().to_type(dtype);
         var sin = emb.sin().to_type(dtype);

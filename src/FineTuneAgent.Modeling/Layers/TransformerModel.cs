@@ -61,18 +61,19 @@ public sealed class TransformerModel : nn.Module
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual([b, total]))
             throw new ArgumentException($"attention mask has shape [{string.Join(", ", attentionMask.shape)}], expected [{b}, {total}] (batch, cached + new positions)");
 
-        var positions = positionIds ?? PositionIds(attentionMask, b, past, s);
+        var device = inputIds.device;
+        var positions = positionIds ?? PositionIds(attentionMask, b, past, s, device);
         var (cos, sin) = _rotary.CosSin(positions, dtype);
-        var allowed = AllowedKeys(attentionMask, b, past, s);
+        var allowed = AllowedKeys(attentionMask, b, past, s, device);
         if (positionIds is not null && past == 0)
             allowed = allowed.logical_and(SameExample(positionIds, b, s));
         return new SharedLayerInputs(cos, sin, allowed);
     }
 
-    private static Tensor PositionIds(Tensor? attentionMask, long b, long past, long s)
+    private static Tensor PositionIds(Tensor? attentionMask, long b, long past, long s, Device device)
     {
         if (attentionMask is null)
-            return arange(past, past + s).unsqueeze(0).expand(b, s);
+            return arange(past, past + s, device: device).unsqueeze(0).expand(b, s);
         var counted = attentionMask.to_type(ScalarType.Int64).cumsum(-1) - 1;
         return counted.clamp_min(0).narrow(1, past, s);
     }
@@ -85,11 +86,11 @@ public sealed class TransformerModel : nn.Module
     }
 
     /// <summary>(B, 1, S, T) bool: query i may see key j when j ≤ past + i and key j is not padding.</summary>
-    private static Tensor AllowedKeys(Tensor? attentionMask, long b, long past, long s)
+    private static Tensor AllowedKeys(Tensor? attentionMask, long b, long past, long s, Device device)
     {
         var total = past + s;
-        var queryPos = arange(past, total).unsqueeze(1);            // (S, 1)
-        var keyPos = arange(0L, total).unsqueeze(0);                // (1, T)
+        var queryPos = arange(past, total, device: device).unsqueeze(1);    // (S, 1)
+        var keyPos = arange(0L, total, device: device).unsqueeze(0);        // (1, T)
         var causal = keyPos.le(queryPos);                           // (S, T)
         if (attentionMask is null)
             return causal.view(1, 1, s, total).expand(b, 1, s, total);
