@@ -39,7 +39,7 @@ public static partial class torch
         }
     }
 
-    public static class autograd
+    public static partial class autograd
     {
         /// <summary>
         /// Gradients of outputs with respect to inputs, without touching the inputs' .grad

@@ -134,7 +134,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var dropping = training && DropoutProbability > 0;
         // Dropout in the input's dtype, then the adapter's (fp32 over a bf16 base, as PEFT casts).
         var xd = dropping ? nn.functional.dropout(x, DropoutProbability, true) : x;
-        var xa = xd.to_type(adapterDtype);
+        // Under autocast the adapter's matmuls run in the autocast dtype whatever their input's dtype, so an
+        // input already in that dtype goes in as it is: casting it up to the adapter's float32 only for autocast
+        // to cast it back is two copies per projection that change no bit (forward or backward).
+        var xa = xd.dtype == adapterDtype || AutocastKeeps(xd) ? xd : xd.to_type(adapterDtype);
         Tensor update;
         if (lora_magnitude_vector is null)
         {
@@ -164,6 +167,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var sum = result.add(update.to_type(result.dtype));
         result.Dispose();
         return sum.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether autocast is on for x's device and computes in x's dtype (so a matmul casts x to what it is).</summary>
+    private static bool AutocastKeeps(Tensor x)
+    {
+        var type = x.device.type;
+        return is_autocast_enabled(type) && get_autocast_dtype(type) == x.dtype;
     }
 
     /// <summary>ΔW = s·B A, [out, in], as a new fp32 tensor.</summary>

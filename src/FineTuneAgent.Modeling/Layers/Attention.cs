@@ -62,22 +62,26 @@ public sealed class Attention : nn.Module
             q = q_norm.call(q);
             k = k_norm.call(k);
         }
-        q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);                  // (B, nH, S, hd)
-        k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);                  // (B, nKV, S, hd)
+        q = RotaryEmbedding.ApplyToProjection(q, cos, sin);                       // (B, nH, S, hd)
+        k = RotaryEmbedding.ApplyToProjection(k, cos, sin);                       // (B, nKV, S, hd)
         if (cache is not null)
             (k, v) = cache.Update(LayerIndex, k, v);                             // (B, nKV, T, hd)
+        // Grouped-query attention without repeating keys and values: the `groups` query heads that share a
+        // key/value head are stacked along the sequence axis, (B, nKV, groups·S, hd), so one matmul per
+        // key/value head serves them all. Head h = kv·groups + g, HF's repeat_kv order, so the scores and
+        // probabilities have exactly the (B, nH, S, T) layout (dropout draws the same mask), and backward
+        // never sums gradients over repeated copies.
         var groups = _config.NumKeyValueGroups;
-        if (groups > 1)
-        {
-            k = k.repeat_interleave(groups, 1);                                  // (B, nH, T, hd)
-            v = v.repeat_interleave(groups, 1);
-        }
-        var scores = q.matmul(k.transpose(2, 3)) * _scaling;                      // (B, nH, S, T)
-        scores = scores.masked_fill(allowed.logical_not(), MinValue(scores.dtype));
-        var probs = scores.softmax(-1, ScalarType.Float32).to_type(q.dtype);
+        long nKv = _config.NumKeyValueHeads, t = k.size(2);
+        var stacked = q.reshape(b, nKv, groups * s, hd);
+        var scores = stacked.matmul(k.transpose(2, 3)) * _scaling;                 // (B, nKV, groups·S, T)
+        var masked = scores.view(b, nKv, groups, s, t)
+            .masked_fill(allowed.logical_not().unsqueeze(1), MinValue(scores.dtype)); // (B, nKV, groups, S, T)
+        var probs = masked.softmax(-1, ScalarType.Float32).to_type(q.dtype).view(b, nKv, groups * s, t);
         if (training && _config.AttentionDropout > 0)
             probs = nn.functional.dropout(probs, _config.AttentionDropout, true);
-        var output = probs.matmul(v).transpose(1, 2).reshape(b, s, _config.NumAttentionHeads * hd);
+        var output = probs.matmul(v)                                             // (B, nKV, groups·S, hd)
+            .view(b, _config.NumAttentionHeads, s, hd).transpose(1, 2).reshape(b, s, _config.NumAttentionHeads * hd);
         return scope.MoveToOuter(o_proj.call(output));
     }
 

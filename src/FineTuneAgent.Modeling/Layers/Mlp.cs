@@ -25,7 +25,10 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = gate_proj.call(x).silu() * up_proj.call(x);
+        var gate = gate_proj.call(x);
+        var up = up_proj.call(x);
+        // Fused on the CPU: one pass, and backward keeps gate and up instead of also silu(gate).
+        var h = gate.dtype == up.dtype && fused.Fusable(gate, up) ? fused.swiglu(gate, up) : gate.silu() * up;
         return scope.MoveToOuter(down_proj.call(h));
     }
 

@@ -74,6 +74,21 @@ public sealed class RotaryEmbedding : IDisposable
         return (scope.MoveToOuter(cos), scope.MoveToOuter(sin));
     }
 
+    /// <summary>
+    /// <see cref="Apply"/> for x laid out (B, S, heads, d) as the projections give it; returns (B, heads, S, d).
+    /// On the CPU one fused pass (the same roundings as the eager ops); elsewhere the eager ops.
+    /// </summary>
+    public static Tensor ApplyToProjection(Tensor x, Tensor cos, Tensor sin)
+    {
+        if (fused.Fusable(x, cos) && cos.dtype == sin.dtype)
+        {
+            using var rotated = fused.rotary(x, cos, sin);
+            return rotated.transpose(1, 2);
+        }
+        using var heads = x.transpose(1, 2);
+        return Apply(heads, cos, sin);
+    }
+
     /// <summary>x·cos + rotate_half(x)·sin for x of shape (B, heads, S, d); cos/sin (B, S, d).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {

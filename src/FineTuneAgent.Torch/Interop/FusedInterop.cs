@@ -1,0 +1,15 @@
+using System.Runtime.InteropServices;
+
+namespace FineTuneAgent.Torch.Interop;
+
+/// <summary>Exports of native/src/fused.cpp.</summary>
+internal static partial class FusedInterop
+{
+    private const string Lib = NativeLibraryLoader.LibraryName;
+
+    [LibraryImport(Lib)] internal static partial int fta_fused_rms_norm(TensorHandle x, TensorHandle weight, double eps, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int fta_fused_swiglu(TensorHandle gate, TensorHandle up, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int fta_fused_rotary(TensorHandle x, TensorHandle cos, TensorHandle sin, out IntPtr result);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int fta_profiler_start(string path, out IntPtr handle);
+    [LibraryImport(Lib)] internal static partial int fta_profiler_stop(IntPtr handle);
+}

@@ -1,0 +1,356 @@
+// Fused CPU kernels for the decoder's elementwise ops (RMSNorm, SwiGLU, rotary), each a custom autograd
+// function, and the legacy autograd profiler.
+//
+// Why: in eager mode each of these is five to eight ATen ops, each a pass over memory, and autograd keeps
+// several full-size intermediates alive for backward (RMSNorm keeps a float32 copy of its input, its square,
+// the normalised value in two dtypes). Fused, each is one pass forward and one backward, and saves only its
+// inputs (plus one float per row for RMSNorm).
+//
+// Every kernel rounds where the eager composition rounds (products and sums to the tensor dtype at the same
+// points; this file is built with -ffp-contract=off so a*b+c is never contracted), so in float32 results agree
+// with eager to the last bit except for summation order in reductions (RMSNorm's mean, its weight gradient).
+// Only contiguous CPU tensors are fused; the C# side keeps the eager composition for anything else (CUDA
+// tensors, other dtypes), so CUDA builds keep working unchanged.
+#include "common.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <cmath>
+#include <type_traits>
+
+using namespace fta;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+namespace {
+
+using BF16 = c10::BFloat16;
+
+// The arithmetic type of a storage type: double for double, float otherwise.
+template <class T> using acc_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// Rounds an arithmetic value to storage type T (bfloat16: round to nearest even, as ATen's casts).
+template <class T, class A> inline T to(A v) { return static_cast<T>(v); }
+
+inline bool fusable(const at::Tensor& t) { return t.device().is_cpu() && !t.is_sparse(); }
+
+// The output dtype of a op between storage types T and W as eager promotion gives it for the combinations
+// fused here: the same type, or bfloat16 with float32 → float32.
+template <class T, class W> using out_t = std::conditional_t<std::is_same_v<T, W>, T, float>;
+
+template <class F> void dispatch_pair(at::ScalarType x, at::ScalarType w, const char* op, F&& f) {
+    using at::ScalarType;
+    if (x == ScalarType::Float && w == ScalarType::Float) return f(float{}, float{});
+    if (x == ScalarType::Double && w == ScalarType::Double) return f(double{}, double{});
+    if (x == ScalarType::BFloat16 && w == ScalarType::BFloat16) return f(BF16{}, BF16{});
+    if (x == ScalarType::BFloat16 && w == ScalarType::Float) return f(BF16{}, float{});
+    throw std::invalid_argument(std::string(op) + ": unsupported dtypes " + c10::toString(x) + " and " + c10::toString(w));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RMSNorm (Qwen3RMSNorm / LlamaRMSNorm): n = x·rsqrt(mean(x²) + eps) in float32, rounded to x's dtype, then
+// y = w·n in the promoted dtype.
+
+template <class T, class W>
+void rms_forward(const T* x, const W* w, out_t<T, W>* y, float* rstd, int64_t rows, int64_t h, double eps) {
+    using A = acc_t<T>;
+    using O = out_t<T, W>;
+    at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const T* xr = x + r * h;
+            O* yr = y + r * h;
+            A sum = 0;
+            for (int64_t i = 0; i < h; ++i) {
+                A v = static_cast<A>(xr[i]);
+                sum += v * v;
+            }
+            A s = static_cast<A>(1) / std::sqrt(sum / static_cast<A>(h) + static_cast<A>(eps));
+            rstd[r] = static_cast<float>(s);
+            for (int64_t i = 0; i < h; ++i) {
+                T n = to<T>(static_cast<A>(xr[i]) * s);
+                yr[i] = to<O>(static_cast<acc_t<O>>(w[i]) * static_cast<acc_t<O>>(n));
+            }
+        }
+    });
+}
+
+template <class T, class W>
+void rms_backward(const T* x, const W* w, const out_t<T, W>* dy, const float* rstd, T* dx, double* dw_partial, int64_t rows, int64_t h,
+                  int64_t chunks) {
+    using A = acc_t<T>;
+    using O = out_t<T, W>;
+    using AO = acc_t<O>;
+    // Rows in `chunks` contiguous ranges; chunk c sums its rows' weight gradient into dw_partial[c·h …].
+    at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+        std::vector<A> dn(static_cast<size_t>(h));
+        for (int64_t c = cb; c < ce; ++c) {
+            int64_t r0 = rows * c / chunks, r1 = rows * (c + 1) / chunks;
+            double* dwc = dw_partial + c * h;
+            for (int64_t r = r0; r < r1; ++r) {
+                const T* xr = x + r * h;
+                const O* dyr = dy + r * h;
+                T* dxr = dx + r * h;
+                A s = static_cast<A>(rstd[r]);
+                A dot = 0;
+                for (int64_t i = 0; i < h; ++i) {
+                    A xv = static_cast<A>(xr[i]);
+                    T n = to<T>(xv * s);
+                    // d(w·n)/dn in the output dtype, then as n's dtype (autograd casts a gradient to its input's dtype).
+                    A g = static_cast<A>(to<T>(to<O>(static_cast<AO>(dyr[i]) * static_cast<AO>(w[i]))));
+                    dn[static_cast<size_t>(i)] = g;
+                    dot += g * (xv * s);
+                    dwc[i] += static_cast<double>(to<O>(static_cast<AO>(dyr[i]) * static_cast<AO>(n)));
+                }
+                A mean = dot / static_cast<A>(h);
+                for (int64_t i = 0; i < h; ++i) {
+                    A nv = static_cast<A>(xr[i]) * s;
+                    dxr[i] = to<T>(s * (dn[static_cast<size_t>(i)] - nv * mean));
+                }
+            }
+        }
+    });
+}
+
+struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight, double eps) {
+        auto x = input.contiguous();
+        auto w = weight.contiguous();
+        int64_t h = x.size(-1);
+        if (w.dim() != 1 || w.size(0) != h) throw std::invalid_argument("rms_norm: weight must have the input's last size");
+        int64_t rows = h == 0 ? 0 : x.numel() / h;
+        auto rstd = at::empty({rows}, x.options().dtype(at::kFloat));
+        at::Tensor y;
+        dispatch_pair(x.scalar_type(), w.scalar_type(), "rms_norm", [&](auto tx, auto tw) {
+            using T = decltype(tx);
+            using W = decltype(tw);
+            y = at::empty(x.sizes(), x.options().dtype(c10::CppTypeToScalarType<out_t<T, W>>::value));
+            rms_forward<T, W>(x.data_ptr<T>(), w.data_ptr<W>(), y.data_ptr<out_t<T, W>>(), rstd.data_ptr<float>(), rows, h, eps);
+        });
+        ctx->save_for_backward({x, w, rstd});
+        return y;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        auto x = saved[0], w = saved[1], rstd = saved[2];
+        auto dy = grads[0].contiguous();
+        int64_t h = x.size(-1);
+        int64_t rows = h == 0 ? 0 : x.numel() / h;
+        int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows, 4 * at::get_num_threads()));
+        auto dx = at::empty(x.sizes(), x.options());
+        auto partial = at::zeros({chunks, h}, x.options().dtype(at::kDouble));
+        dispatch_pair(x.scalar_type(), w.scalar_type(), "rms_norm backward", [&](auto tx, auto tw) {
+            using T = decltype(tx);
+            using W = decltype(tw);
+            auto dyc = dy.to(c10::CppTypeToScalarType<out_t<T, W>>::value).contiguous();
+            rms_backward<T, W>(x.data_ptr<T>(), w.data_ptr<W>(), dyc.template data_ptr<out_t<T, W>>(), rstd.data_ptr<float>(), dx.data_ptr<T>(),
+                               partial.data_ptr<double>(), rows, h, chunks);
+        });
+        auto dw = w.requires_grad() ? partial.sum(0).to(w.scalar_type()) : at::Tensor();
+        return {dx, dw, at::Tensor()};
+    }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// SwiGLU's product: y = silu(g)·u, silu rounded to g's dtype first (two eager ops: silu, mul).
+
+template <class T> inline acc_t<T> sigmoid(acc_t<T> v) { return static_cast<acc_t<T>>(1) / (static_cast<acc_t<T>>(1) + std::exp(-v)); }
+
+template <class T> void swiglu_forward(const T* g, const T* u, T* y, int64_t n) {
+    using A = acc_t<T>;
+    at::parallel_for(0, n, 4096, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+            A gv = static_cast<A>(g[i]);
+            // ATen's silu: x / (1 + exp(−x)).
+            T s = to<T>(gv / (static_cast<A>(1) + std::exp(-gv)));
+            y[i] = to<T>(static_cast<A>(s) * static_cast<A>(u[i]));
+        }
+    });
+}
+
+template <class T> void swiglu_backward(const T* g, const T* u, const T* dy, T* dg, T* du, int64_t n) {
+    using A = acc_t<T>;
+    at::parallel_for(0, n, 4096, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+            A gv = static_cast<A>(g[i]);
+            A sig = sigmoid<T>(gv);
+            T s = to<T>(gv / (static_cast<A>(1) + std::exp(-gv)));
+            A d = static_cast<A>(dy[i]);
+            T ds = to<T>(d * static_cast<A>(u[i]));
+            du[i] = to<T>(d * static_cast<A>(s));
+            // ATen's silu_backward: dy · σ · (1 + x·(1 − σ)), left to right.
+            dg[i] = to<T>(static_cast<A>(ds) * sig * (static_cast<A>(1) + gv * (static_cast<A>(1) - sig)));
+        }
+    });
+}
+
+template <class F> void dispatch_one(at::ScalarType t, const char* op, F&& f) {
+    if (t == at::ScalarType::Float) return f(float{});
+    if (t == at::ScalarType::Double) return f(double{});
+    if (t == at::ScalarType::BFloat16) return f(BF16{});
+    throw std::invalid_argument(std::string(op) + ": unsupported dtype " + c10::toString(t));
+}
+
+struct SwigluFunction : public torch::autograd::Function<SwigluFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gate, const at::Tensor& up) {
+        if (gate.sizes() != up.sizes() || gate.scalar_type() != up.scalar_type())
+            throw std::invalid_argument("swiglu: gate and up must have the same shape and dtype");
+        auto g = gate.contiguous();
+        auto u = up.contiguous();
+        auto y = at::empty(g.sizes(), g.options());
+        dispatch_one(g.scalar_type(), "swiglu", [&](auto t) {
+            using T = decltype(t);
+            swiglu_forward<T>(g.data_ptr<T>(), u.data_ptr<T>(), y.data_ptr<T>(), g.numel());
+        });
+        ctx->save_for_backward({g, u});
+        return y;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        auto g = saved[0], u = saved[1];
+        auto dy = grads[0].to(g.scalar_type()).contiguous();
+        auto dg = at::empty(g.sizes(), g.options());
+        auto du = at::empty(u.sizes(), u.options());
+        dispatch_one(g.scalar_type(), "swiglu backward", [&](auto t) {
+            using T = decltype(t);
+            swiglu_backward<T>(g.data_ptr<T>(), u.data_ptr<T>(), dy.data_ptr<T>(), dg.data_ptr<T>(), du.data_ptr<T>(), g.numel());
+        });
+        return {dg, du};
+    }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Rotary embedding on x (B, S, heads, d) with cos/sin (B, S, d): y = x·cos + rotate_half(x)·sin, where
+// rotate_half(x) = cat(−x₂, x₁). Products and the sum are rounded to the promoted dtype as eager does.
+
+template <class T, class C>
+void rotary_apply(const T* x, const C* cos, const C* sin, out_t<T, C>* y, int64_t bs, int64_t heads, int64_t d) {
+    using O = out_t<T, C>;
+    using AO = acc_t<O>;
+    int64_t half = d / 2;
+    at::parallel_for(0, bs * heads, 64, [&](int64_t b, int64_t e) {
+        for (int64_t row = b; row < e; ++row) {
+            int64_t p = row / heads;  // the (batch, position) this head row belongs to
+            const T* xr = x + row * d;
+            const C* c = cos + p * d;
+            const C* s = sin + p * d;
+            O* yr = y + row * d;
+            for (int64_t i = 0; i < half; ++i) {
+                O a = to<O>(static_cast<AO>(xr[i]) * static_cast<AO>(c[i]));
+                O r = to<O>(static_cast<AO>(-xr[i + half]) * static_cast<AO>(s[i]));
+                yr[i] = to<O>(static_cast<AO>(a) + static_cast<AO>(r));
+                O a2 = to<O>(static_cast<AO>(xr[i + half]) * static_cast<AO>(c[i + half]));
+                O r2 = to<O>(static_cast<AO>(xr[i]) * static_cast<AO>(s[i + half]));
+                yr[i + half] = to<O>(static_cast<AO>(a2) + static_cast<AO>(r2));
+            }
+        }
+    });
+}
+
+template <class T, class C>
+void rotary_backward(const out_t<T, C>* dy, const C* cos, const C* sin, T* dx, int64_t bs, int64_t heads, int64_t d) {
+    using O = out_t<T, C>;
+    using AO = acc_t<O>;
+    using A = acc_t<T>;
+    int64_t half = d / 2;
+    at::parallel_for(0, bs * heads, 64, [&](int64_t b, int64_t e) {
+        for (int64_t row = b; row < e; ++row) {
+            int64_t p = row / heads;
+            const O* g = dy + row * d;
+            const C* c = cos + p * d;
+            const C* s = sin + p * d;
+            T* dxr = dx + row * d;
+            for (int64_t i = 0; i < half; ++i) {
+                // Through x·cos (cast to x's dtype) and through rotate_half(x)·sin: the second half of dr reaches x₁,
+                // the first half reaches x₂ negated.
+                T a1 = to<T>(to<O>(static_cast<AO>(g[i]) * static_cast<AO>(c[i])));
+                T a2 = to<T>(to<O>(static_cast<AO>(g[i + half]) * static_cast<AO>(c[i + half])));
+                T r1 = to<T>(to<O>(static_cast<AO>(g[i]) * static_cast<AO>(s[i])));
+                T r2 = to<T>(to<O>(static_cast<AO>(g[i + half]) * static_cast<AO>(s[i + half])));
+                dxr[i] = to<T>(static_cast<A>(a1) + static_cast<A>(r2));
+                dxr[i + half] = to<T>(static_cast<A>(a2) - static_cast<A>(r1));
+            }
+        }
+    });
+}
+
+struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& cos, const at::Tensor& sin) {
+        if (input.dim() != 4 || cos.dim() != 3 || cos.sizes() != sin.sizes() || cos.size(0) != input.size(0) || cos.size(1) != input.size(1) ||
+            cos.size(2) != input.size(3) || input.size(3) % 2 != 0 || cos.scalar_type() != sin.scalar_type())
+            throw std::invalid_argument("rotary: x must be (B, S, heads, d) with d even and cos/sin (B, S, d) of one dtype");
+        auto x = input.contiguous();
+        auto c = cos.contiguous();
+        auto s = sin.contiguous();
+        at::Tensor y;
+        dispatch_pair(x.scalar_type(), c.scalar_type(), "rotary", [&](auto tx, auto tc) {
+            using T = decltype(tx);
+            using C = decltype(tc);
+            y = at::empty(x.sizes(), x.options().dtype(c10::CppTypeToScalarType<out_t<T, C>>::value));
+            rotary_apply<T, C>(x.data_ptr<T>(), c.data_ptr<C>(), s.data_ptr<C>(), y.data_ptr<out_t<T, C>>(), x.size(0) * x.size(1), x.size(2), x.size(3));
+        });
+        ctx->save_for_backward({c, s});
+        ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
+        return y;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        auto c = saved[0], s = saved[1];
+        auto xtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+        auto dy = grads[0];
+        auto dx = at::empty(dy.sizes(), dy.options().dtype(xtype));
+        dispatch_pair(xtype, c.scalar_type(), "rotary backward", [&](auto tx, auto tc) {
+            using T = decltype(tx);
+            using C = decltype(tc);
+            auto g = dy.to(c10::CppTypeToScalarType<out_t<T, C>>::value).contiguous();
+            rotary_backward<T, C>(g.template data_ptr<out_t<T, C>>(), c.data_ptr<C>(), s.data_ptr<C>(), dx.data_ptr<T>(), dy.size(0) * dy.size(1), dy.size(2), dy.size(3));
+        });
+        return {dx, at::Tensor(), at::Tensor()};
+    }
+};
+
+void require_cpu(const at::Tensor& t, const char* op) {
+    if (!fusable(t)) throw std::invalid_argument(std::string(op) + ": the fused kernel takes dense CPU tensors");
+}
+
+}  // namespace
+
+FTA_EXPORT fta_status fta_fused_rms_norm(fta_tensor x, fta_tensor weight, double eps, fta_tensor* out) {
+    return guard([&] {
+        require_cpu(T(x), "rms_norm");
+        require_cpu(T(weight), "rms_norm");
+        *out = wrap(RmsNormFunction::apply(T(x), T(weight), eps));
+    });
+}
+
+FTA_EXPORT fta_status fta_fused_swiglu(fta_tensor gate, fta_tensor up, fta_tensor* out) {
+    return guard([&] {
+        require_cpu(T(gate), "swiglu");
+        require_cpu(T(up), "swiglu");
+        *out = wrap(SwigluFunction::apply(T(gate), T(up)));
+    });
+}
+
+FTA_EXPORT fta_status fta_fused_rotary(fta_tensor x, fta_tensor cos, fta_tensor sin, fta_tensor* out) {
+    return guard([&] {
+        require_cpu(T(x), "rotary");
+        require_cpu(T(cos), "rotary");
+        *out = wrap(RotaryFunction::apply(T(x), T(cos), T(sin)));
+    });
+}
+
+// The legacy autograd profiler: records every ATen op (CPU time, shapes) until stopped, then writes a
+// Chrome trace (JSON) to the path given.
+FTA_EXPORT fta_status fta_profiler_start(const char* path, void** handle) {
+    return guard([&] {
+        if (path == nullptr) throw std::invalid_argument("profiler: path is null");
+        *handle = new torch::autograd::profiler::RecordProfile(std::string(path));
+    });
+}
+
+FTA_EXPORT fta_status fta_profiler_stop(void* handle) {
+    return guard([&] { delete static_cast<torch::autograd::profiler::RecordProfile*>(handle); });
+}

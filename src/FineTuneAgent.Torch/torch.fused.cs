@@ -1,0 +1,65 @@
+using FineTuneAgent.Torch.Interop;
+
+namespace FineTuneAgent.Torch;
+
+public static partial class torch
+{
+    /// <summary>
+    /// Fused CPU kernels for the decoder's elementwise ops (native/src/fused.cpp), each one pass forward and one
+    /// backward with its own autograd node that saves only its inputs. They round where the eager composition
+    /// rounds, so float32 results equal eager's up to the summation order of reductions. They take dense CPU
+    /// tensors of float32, float64 or bfloat16 (a bfloat16 input with float32 weights gives float32, as eager
+    /// promotion does); <see cref="Fusable"/> says whether a call qualifies, and callers keep the eager
+    /// composition for everything else (CUDA tensors among them).
+    /// </summary>
+    public static class fused
+    {
+        /// <summary>Whether the fused kernels take tensors of these dtypes on this device: the pair (x, w) must be equal
+        /// float32/float64/bfloat16 dtypes, or bfloat16 with float32.</summary>
+        public static bool Fusable(Tensor x, Tensor w)
+        {
+            if (x.device.type != DeviceType.CPU || w.device.type != DeviceType.CPU)
+                return false;
+            var (a, b) = (x.dtype, w.dtype);
+            return (a == b && a is ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16)
+                || (a == ScalarType.BFloat16 && b == ScalarType.Float32);
+        }
+
+        /// <summary>Qwen3RMSNorm / LlamaRMSNorm: w · (x·rsqrt(mean(x², -1) + eps) in float32, as x's dtype).</summary>
+        public static Tensor rms_norm(Tensor x, Tensor weight, double eps) =>
+            Tensor.Result(FusedInterop.fta_fused_rms_norm(x.NativeHandle, weight.NativeHandle, eps, out var r), r);
+
+        /// <summary>silu(gate) · up, silu rounded to gate's dtype first (SwiGLU's product).</summary>
+        public static Tensor swiglu(Tensor gate, Tensor up) =>
+            Tensor.Result(FusedInterop.fta_fused_swiglu(gate.NativeHandle, up.NativeHandle, out var r), r);
+
+        /// <summary>x·cos + rotate_half(x)·sin for x (B, S, heads, d) and cos/sin (B, S, d); the result is (B, S, heads, d).</summary>
+        public static Tensor rotary(Tensor x, Tensor cos, Tensor sin) =>
+            Tensor.Result(FusedInterop.fta_fused_rotary(x.NativeHandle, cos.NativeHandle, sin.NativeHandle, out var r), r);
+    }
+
+    public static partial class autograd
+    {
+        /// <summary>
+        /// Records every ATen op run until disposed (libtorch's legacy autograd profiler, CPU times and
+        /// shapes) and then writes them as a Chrome trace (JSON) to <paramref name="path"/>.
+        /// </summary>
+        public static IDisposable profile(string path)
+        {
+            Status.Check(FusedInterop.fta_profiler_start(path, out var handle));
+            return new Profile(handle);
+        }
+
+        private sealed class Profile(IntPtr handle) : IDisposable
+        {
+            private IntPtr _handle = handle;
+
+            public void Dispose()
+            {
+                var h = Interlocked.Exchange(ref _handle, IntPtr.Zero);
+                if (h != IntPtr.Zero)
+                    Status.Check(FusedInterop.fta_profiler_stop(h));
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+namespace FineTuneAgent.Torch.Tests;
+
+/// <summary>
+/// The fused kernels against two references: central finite differences in float64 (gradients), and the eager
+/// ATen composition they replace (values and gradients, in float32 and bfloat16, including the mixed
+/// bfloat16-input / float32-weight case that CPU autocast produces).
+/// </summary>
+public class FusedKernelTests
+{
+    private static Tensor EagerRmsNorm(Tensor x, Tensor w, double eps)
+    {
+        var xf = x.to_type(ScalarType.Float32);
+        var normed = xf * (xf.pow(2).mean(-1, keepdim: true) + eps).rsqrt();
+        return w * normed.to_type(x.dtype);
+    }
+
+    private static Tensor EagerRmsNorm64(Tensor x, Tensor w, double eps) => w * (x * (x.pow(2).mean(-1, keepdim: true) + eps).rsqrt());
+
+    private static Tensor EagerRotary(Tensor x, Tensor cos, Tensor sin)
+    {
+        // x (B, S, heads, d); cos/sin (B, S, d) broadcast over heads.
+        var half = x.size(-1) / 2;
+        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+        return x * cos.unsqueeze(2) + rotated * sin.unsqueeze(2);
+    }
+
+    [Fact]
+    public void RmsNorm_GradientsMatchFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        var x = randn([2, 3, 6], ScalarType.Float64);
+        var w = randn([6], ScalarType.Float64);
+        var project = GradientCheck.Random(2, 2, 3, 6);
+        GradientCheck.Assert(a => (fused.rms_norm(a[0], a[1], 1e-6) * project).sum(), [x, w]);
+        // And the value is the formula's.
+        AssertClose(EagerRmsNorm64(x, w, 1e-6), fused.rms_norm(x, w, 1e-6), 1e-12);
+    }
+
+    [Fact]
+    public void Swiglu_GradientsMatchFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var g = randn([4, 5], ScalarType.Float64) * 3;
+        var u = randn([4, 5], ScalarType.Float64);
+        var project = GradientCheck.Random(4, 4, 5);
+        GradientCheck.Assert(a => (fused.swiglu(a[0], a[1]) * project).sum(), [g, u]);
+        AssertClose(g.silu() * u, fused.swiglu(g, u), 1e-12);
+    }
+
+    [Fact]
+    public void Rotary_GradientMatchesFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var x = randn([2, 3, 2, 4], ScalarType.Float64);
+        var angles = randn([2, 3, 4], ScalarType.Float64);
+        var (cos, sin) = (angles.cos(), angles.sin());
+        var project = GradientCheck.Random(6, 2, 3, 2, 4);
+        GradientCheck.Assert(a => (fused.rotary(a[0], cos, sin) * project).sum(), [x]);
+        AssertClose(EagerRotary(x, cos, sin), fused.rotary(x, cos, sin), 1e-12);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16, ScalarType.BFloat16)]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    public void RmsNorm_EqualsEager_ValuesAndGradients(ScalarType xType, ScalarType wType)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        var x0 = (randn([3, 5, 64]) * 4).to_type(xType);
+        var w0 = (randn([64]) + 1).to_type(wType);
+        var dy = randn([3, 5, 64]);
+        var (ye, gxe, gwe) = RunBoth(x0, w0, (x, w) => EagerRmsNorm(x, w!, 1e-6), dy);
+        var (yf, gxf, gwf) = RunBoth(x0, w0, (x, w) => fused.rms_norm(x, w!, 1e-6), dy);
+        Assert.Equal(ye.dtype, yf.dtype);
+        Assert.Equal(gxe.dtype, gxf.dtype);
+        // Only the mean's summation order differs: float32 to a few ulps; a bfloat16 result may round the other
+        // way at a tie (one bfloat16 ulp, 2⁻⁸ relative).
+        var tolerance = xType == ScalarType.Float32 ? 1e-5 : 1e-2;
+        AssertClose(ye, yf, tolerance);
+        AssertClose(gxe, gxf, xType == ScalarType.Float32 ? 1e-4 : 2e-2);
+        AssertClose(gwe, gwf, xType == ScalarType.Float32 ? 1e-4 : 2e-2);
+    }
+
+    [Fact]
+    public void Swiglu_Float32_EqualsEager()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        var g0 = randn([7, 33]) * 3;
+        var u0 = randn([7, 33]);
+        var dy = randn([7, 33]);
+        var (ye, gge, gue) = RunBoth(g0, u0, (g, u) => g.silu() * u!, dy);
+        var (yf, ggf, guf) = RunBoth(g0, u0, (g, u) => fused.swiglu(g, u!), dy);
+        // The same roundings at the same points and no reduction: equal up to exp's last bit.
+        AssertClose(ye, yf, 1e-6);
+        AssertClose(gue, guf, 1e-6);
+        AssertClose(gge, ggf, 1e-6);
+    }
+
+    /// <summary>
+    /// In bfloat16, eager's vectorised silu rounds every intermediate (exp, 1 + exp, the quotient) to bfloat16;
+    /// the fused kernel rounds only where the model's tensors are bfloat16 (silu's result, the product). So
+    /// instead of eager's bits, both are held to the float64 truth for the same bfloat16 inputs: the fused kernel
+    /// within bfloat16's rounding of its two stored results, and no less accurate than eager overall.
+    /// </summary>
+    [Fact]
+    public void Swiglu_BFloat16_IsAtLeastAsAccurateAsEager()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        var g0 = (randn([7, 33]) * 3).to_type(ScalarType.BFloat16);
+        var u0 = randn([7, 33]).to_type(ScalarType.BFloat16);
+        var dy = randn([7, 33]);
+        var (ye, gge, gue) = RunBoth(g0, u0, (g, u) => g.silu() * u!, dy);
+        var (yf, ggf, guf) = RunBoth(g0, u0, (g, u) => fused.swiglu(g, u!), dy);
+        var g64 = g0.to_type(ScalarType.Float64);
+        var u64 = u0.to_type(ScalarType.Float64);
+        var dy64 = dy.to_type(ScalarType.BFloat16).to_type(ScalarType.Float64);   // the gradient reaching y is bfloat16
+        var sig = g64.sigmoid();
+        var truthY = g64 * sig * u64;
+        var truthGu = dy64 * g64 * sig;
+        var truthGg = dy64 * u64 * sig * (1 + g64 * (1 - sig));
+        foreach (var (truth, eager, mine, what) in new[] { (truthY, ye, yf, "y"), (truthGu, gue, guf, "d up"), (truthGg, gge, ggf, "d gate") })
+        {
+            var t = truth.data<double>();
+            var e = eager.to_type(ScalarType.Float64).data<double>();
+            var f = mine.to_type(ScalarType.Float64).data<double>();
+            // Two bfloat16 roundings of 2⁻⁹ each, compounded through the product: 2⁻⁷ relative, plus a floor for values near 0.
+            for (var i = 0; i < t.Length; i++)
+                Assert.True(Math.Abs(f[i] - t[i]) <= Math.Abs(t[i]) / 128 + 1e-3, $"{what}[{i}]: fused {f[i]:R}, float64 {t[i]:R}");
+            var fusedError = t.Select((v, i) => Math.Abs(f[i] - v)).Sum();
+            var eagerError = t.Select((v, i) => Math.Abs(e[i] - v)).Sum();
+            Assert.True(fusedError <= eagerError * 1.05, $"{what}: fused total error {fusedError:G3}, eager {eagerError:G3}");
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16, ScalarType.BFloat16)]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    public void Rotary_EqualsEager_BitForBit(ScalarType xType, ScalarType cType)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        var x0 = randn([2, 5, 3, 8]).to_type(xType);
+        var angles = randn([2, 5, 8]) * 10;
+        var (cos, sin) = (angles.cos().to_type(cType), angles.sin().to_type(cType));
+        var dy = randn([2, 5, 3, 8]);
+        var (ye, gxe, _) = RunBoth(x0, null, (x, _) => EagerRotary(x, cos, sin), dy);
+        var (yf, gxf, _) = RunBoth(x0, null, (x, _) => fused.rotary(x, cos, sin), dy);
+        Assert.Equal(ye.dtype, yf.dtype);
+        AssertClose(ye, yf, 0);
+        AssertClose(gxe, gxf, 0);
+    }
+
+    [Fact]
+    public void BadArguments_AreArgumentErrors()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn([2, 4]);
+        Assert.Throws<TorchArgumentException>(() => fused.rms_norm(x, randn([3]), 1e-6));
+        Assert.Throws<TorchArgumentException>(() => fused.rms_norm(x, randn([4]).to_type(ScalarType.Float64), 1e-6));
+        Assert.Throws<TorchArgumentException>(() => fused.swiglu(x, randn([4, 2])));
+        Assert.Throws<TorchArgumentException>(() => fused.rotary(randn([1, 2, 3, 5]), randn([1, 2, 5]), randn([1, 2, 5])));
+        Assert.Throws<TorchArgumentException>(() => fused.rotary(randn([1, 2, 3, 4]), randn([1, 3, 4]), randn([1, 3, 4])));
+        Assert.True(fused.Fusable(x, randn([4])));
+        Assert.True(fused.Fusable(x.to_type(ScalarType.BFloat16), randn([4])));
+        Assert.False(fused.Fusable(x, randn([4]).to_type(ScalarType.BFloat16)));
+        Assert.False(fused.Fusable(x.to_type(ScalarType.Float16), randn([4]).to_type(ScalarType.Float16)));
+    }
+
+    [Fact]
+    public void Profile_WritesAChromeTraceOfTheOpsRun()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"fta-profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            using (autograd.profile(path))
+            {
+                using var scope = NewDisposeScope();
+                var a = randn([8, 8]);
+                a.matmul(a).sum();
+            }
+            var text = File.ReadAllText(path);
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            var names = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+            Assert.Contains("aten::matmul", names);
+            Assert.Contains("aten::sum", names);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>y = f(x, w), then backward of Σ y·dy; returns y and the gradients (as float32 copies for comparing).</summary>
+    private static (Tensor Y, Tensor Gx, Tensor Gw) RunBoth(Tensor x0, Tensor? w0, Func<Tensor, Tensor?, Tensor> f, Tensor dy)
+    {
+        var x = x0.detach().clone().requires_grad_();
+        var w = w0?.detach().clone().requires_grad_();
+        var y = f(x, w!);
+        (y.to_type(ScalarType.Float32) * dy).sum().backward();
+        return (y.detach(), x.grad!, w?.grad!);
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual, double relative)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var e = expected.to_type(ScalarType.Float64).contiguous().data<double>();
+        var a = actual.to_type(ScalarType.Float64).contiguous().data<double>();
+        var scale = Math.Max(1e-6, e.Max(Math.Abs));
+        for (var i = 0; i < e.Length; i++)
+            Assert.True(Math.Abs(e[i] - a[i]) <= relative * scale, $"element {i}: eager {e[i]:R}, fused {a[i]:R}");
+    }
+}
