@@ -11,7 +11,7 @@ namespace FineTuneAgent.Console.Commands;
 internal static class BenchProcess
 {
     /// <summary>Runs `fta &lt;arguments&gt;` in a child process and returns the JSON object it prints last.</summary>
-    internal static JsonObject RunChildProcess(string[] arguments, string label)
+    internal static JsonObject RunChildProcess(string[] arguments, string label, bool echoStderr = false)
     {
         // glibc otherwise keeps freed blocks of up to 32 MiB in its heap (the mmap threshold grows
         // with every free), so resident memory would count weights a method already released.
@@ -21,6 +21,8 @@ internal static class BenchProcess
         child.WaitForExit();
         if (child.ExitCode != 0)
             throw new InvalidOperationException($"the {label} run failed ({child.ExitCode}): {stderr.Result}");
+        if (echoStderr)
+            System.Console.Error.Write(stderr.Result);
         return JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
     }
 

@@ -48,7 +48,7 @@ internal static class TrainBenchCommand
     private static readonly string[] Methods = ["lora", "qlora-4", "qlora-8", "dora", "full", "freeze"];
 
     internal sealed record Args(string Arch, string Params, int? Layers, string Method, int SeqLen, int Batch, string Dtype, int Steps, int Warmup,
-        int Rank, int Threads, bool GradientCheckpointing, bool Plain);
+        int Rank, int Threads, bool GradientCheckpointing, bool Plain, string? Profile = null);
 
     public static Command Create()
     {
@@ -70,13 +70,14 @@ internal static class TrainBenchCommand
         var script = new Option<string?>("--script") { Description = "bench/python/train_bench.py (default: found above fta's folder or the current one)." };
         var only = new Option<string?>("--only") { Description = "ours: run our side in this process and print its JSON." };
         var json = new Option<bool>("--json") { Description = "One JSON object (tokens_per_s, peak_memory_gb, mfu, …; with --pytorch both sides and the ratios)." };
+        var profile = new Option<string?>("--profile") { Description = "Record our side's ops with libtorch's profiler: a Chrome trace to this file, and the ops by self time on stderr." };
         var command = new Command("train", "Training tokens/s, MFU and peak memory of one configuration; with --pytorch, against plain PyTorch.")
-            { arch, parameters, layers, method, seqLen, batch, dtype, steps, warmup, rank, threads, checkpointing, plain, pytorch, python, script, only, json };
+            { arch, parameters, layers, method, seqLen, batch, dtype, steps, warmup, rank, threads, checkpointing, plain, pytorch, python, script, only, json, profile };
         command.SetAction(parse =>
         {
             var args = new Args(parse.GetValue(arch)!, parse.GetValue(parameters)!, parse.GetValue(layers), parse.GetValue(method)!, parse.GetValue(seqLen),
                 parse.GetValue(batch), parse.GetValue(dtype)!, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(rank), parse.GetValue(threads),
-                parse.GetValue(checkpointing), parse.GetValue(plain));
+                parse.GetValue(checkpointing), parse.GetValue(plain), parse.GetValue(profile) is { } p ? Path.GetFullPath(p) : null);
             var problem = Check(args, parse.GetValue(pytorch));
             if (problem is not null)
             {
@@ -181,14 +182,17 @@ internal static class TrainBenchCommand
         var stepEnds = new List<TimeSpan>();
         var losses = new List<double>();
         BenchProcess.ResetPeak();
-        trainer.Train(new SynchronousProgress<TrainingEvent>(e =>
-        {
-            if (e is StepCompleted s)
+        using (a.Profile is { } trace ? autograd.profile(trace) : null)
+            trainer.Train(new SynchronousProgress<TrainingEvent>(e =>
             {
-                stepEnds.Add(s.Elapsed);
-                losses.Add(s.Loss);
-            }
-        }));
+                if (e is StepCompleted s)
+                {
+                    stepEnds.Add(s.Elapsed);
+                    losses.Add(s.Loss);
+                }
+            }));
+        if (a.Profile is { } written)
+            ProfileSummary.Print(written, System.Console.Error, a.Warmup + a.Steps);
         var peak = BenchProcess.ProcStatus("VmHWM");
         var times = stepEnds.Select((end, i) => (end - (i == 0 ? TimeSpan.Zero : stepEnds[i - 1])).TotalMilliseconds).Skip(a.Warmup).ToList();
         var sorted = times.Order().ToList();
@@ -259,7 +263,7 @@ internal static class TrainBenchCommand
         var progress = System.Console.Error;
         progress.WriteLine($"fta bench train: ours ({a.Arch} {a.Params}, {a.Method}, {a.Dtype}, {a.Batch}×{a.SeqLen} tokens, {a.Warmup}+{a.Steps} steps) …");
         var ours = BenchProcess.RunChildProcess(["bench", "train", "--only", "ours", .. CommonArgs(a),
-            .. a.GradientCheckpointing ? ["--gradient-checkpointing"] : Array.Empty<string>(), .. a.Plain ? ["--plain"] : Array.Empty<string>()], "ours");
+            .. a.GradientCheckpointing ? ["--gradient-checkpointing"] : Array.Empty<string>(), .. a.Plain ? ["--plain"] : Array.Empty<string>(), .. a.Profile is { } p ? ["--profile", p] : Array.Empty<string>()], "ours", echoStderr: a.Profile is not null);
         JsonObject? torch = null;
         if (pytorch)
         {
