@@ -33,6 +33,19 @@ public static partial class torch
         public static Tensor swiglu(Tensor gate, Tensor up) =>
             Tensor.Result(FusedInterop.fta_fused_swiglu(gate.NativeHandle, up.NativeHandle, out var r), r);
 
+        /// <summary>
+        /// Σ over rows of cross_entropy(logits[r], targets[r]) as a float64 scalar (rows whose target is
+        /// <paramref name="ignore_index"/> count 0), and the gradient of <paramref name="scale"/> × that sum with respect
+        /// to the logits (N, V), in the logits' dtype (float32 or bfloat16): softmax − one-hot, scaled. No autograd
+        /// node is recorded; backpropagate the gradient through what produced the logits. The loss is libtorch's
+        /// (log-sum-exp over a float32 view of the logits) with an exp accurate to about 2 ulp.
+        /// </summary>
+        public static (Tensor Loss, Tensor Grad) cross_entropy_with_grad(Tensor logits, Tensor targets, double scale = 1.0, long ignore_index = -100)
+        {
+            Status.Check(FusedInterop.fta_fused_cross_entropy_with_grad(logits.NativeHandle, targets.NativeHandle, scale, ignore_index, out var loss, out var grad));
+            return (Tensor.Result(0, loss), Tensor.Result(0, grad));
+        }
+
         /// <summary>x·cos + rotate_half(x)·sin for x (B, S, heads, d) and cos/sin (B, S, d); the result is (B, S, heads, d).</summary>
         public static Tensor rotary(Tensor x, Tensor cos, Tensor sin) =>
             Tensor.Result(FusedInterop.fta_fused_rotary(x.NativeHandle, cos.NativeHandle, sin.NativeHandle, out var r), r);

@@ -157,6 +157,44 @@ public class FusedKernelTests
         AssertClose(gxe, gxf, 0);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, 1000)]
+    [InlineData(ScalarType.Float32, 151936)]   // Qwen3's vocabulary: the exp must hold over long rows
+    [InlineData(ScalarType.BFloat16, 1000)]
+    public void CrossEntropyWithGrad_EqualsEagerLossAndAutogradGradient(ScalarType type, int vocab)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(13);
+        var logits0 = (randn([5, vocab]) * 6).to_type(type);
+        var targets = tensor(new long[] { 3, -100, vocab - 1, 0, 17 }, [5]);
+        const double scale = 0.25;
+
+        // Eager: the float32 view, cross_entropy summed (ignored row counts 0), autograd for scale·loss.
+        var x = logits0.detach().clone().requires_grad_();
+        var eager = nn.functional.cross_entropy(x.to_type(ScalarType.Float32), targets, ignore_index: -100, reduction: nn.Reduction.Sum);
+        (eager * scale).backward();
+
+        var (loss, grad) = fused.cross_entropy_with_grad(logits0, targets, scale);
+        Assert.Equal(ScalarType.Float64, loss.dtype);
+        Assert.Equal(type, grad.dtype);
+        Assert.Equal(eager.ToDouble(), loss.ToDouble(), 1e-5 * Math.Abs(eager.ToDouble()));
+        // float32: a few ulps of exp; bfloat16: the gradient is rounded to bfloat16 once, as eager's cast does.
+        AssertClose(x.grad!, grad, type == ScalarType.Float32 ? 1e-5 : 1e-2);
+        // The ignored row has a zero gradient, and each other row's gradient sums to 0 (softmax − one-hot).
+        var g = grad.to_type(ScalarType.Float64);
+        Assert.Equal(0.0, g[1].abs().sum().ToDouble());
+        Assert.Equal(0.0, g[0].sum().ToDouble(), type == ScalarType.Float32 ? 1e-5 : 1e-2);
+    }
+
+    [Fact]
+    public void CrossEntropyWithGrad_TargetOutsideTheVocabulary_IsNamed()
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<TorchArgumentException>(() => fused.cross_entropy_with_grad(randn([2, 10]), tensor(new long[] { 3, 10 }, [2])));
+        Assert.Contains("target 10 of row 1 is outside 0..9", e.Message);
+        Assert.Throws<TorchArgumentException>(() => fused.cross_entropy_with_grad(randn([2, 10]), tensor(new long[] { 3 }, [1])));
+    }
+
     [Fact]
     public void BadArguments_AreArgumentErrors()
     {

@@ -76,11 +76,27 @@ public static class LossHead
             var length = Math.Min(step, count - start);
             using var chunkScope = NewDisposeScope();
             var leaf = selected.narrow(0, start, length).detach().requires_grad_(hiddenNeedsGrad);
-            var chunkLoss = ChunkSum(leaf, outputWeight, targets.narrow(0, start, length), autocast) / divisor;
-            if (needsBackward)
-                chunkLoss.backward();
-            using (no_grad())
-                sum.add_(chunkLoss.detach());
+            var chunkTargets = targets.narrow(0, start, length);
+            Tensor logits;
+            using (autocast?.Invoke())
+                logits = nn.functional.linear(leaf, outputWeight);
+            if (FusedScoring(logits))
+            {
+                // The loss and d(loss)/d(logits) in one pass, then backward through the projection only.
+                var (chunkSum, logitsGrad) = fused.cross_entropy_with_grad(logits, chunkTargets, 1.0 / divisor);
+                if (needsBackward)
+                    logits.backward(logitsGrad);
+                using (no_grad())
+                    sum.add_(chunkSum.to_type(ScalarType.Float32) / divisor);
+            }
+            else
+            {
+                var chunkLoss = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), chunkTargets, reduction: nn.Reduction.Sum) / divisor;
+                if (needsBackward)
+                    chunkLoss.backward();
+                using (no_grad())
+                    sum.add_(chunkLoss.detach());
+            }
             if (hiddenNeedsGrad)
                 gradients.Add(chunkScope.MoveToOuter(leaf.grad!));
         }
@@ -124,8 +140,22 @@ public static class LossHead
         Tensor logits;
         using (autocast?.Invoke())
             logits = nn.functional.linear(hidden, outputWeight);
+        if (FusedScoring(logits))
+        {
+            var (loss, grad) = fused.cross_entropy_with_grad(logits, targets);
+            grad.Dispose();
+            return loss.to_type(ScalarType.Float32);
+        }
         return nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), targets, reduction: nn.Reduction.Sum);
     }
+
+    /// <summary>
+    /// Whether the shim's fused cross-entropy scores these logits (float32 or bfloat16 on the CPU): one pass for the
+    /// loss and its gradient instead of a float32 copy, log-softmax and its backward, which libtorch 1.13 runs
+    /// scalar on the CPU. Elsewhere (CUDA) the eager ops.
+    /// </summary>
+    private static bool FusedScoring(Tensor logits) =>
+        logits.device.type == DeviceType.CPU && logits.dtype is ScalarType.Float32 or ScalarType.BFloat16;
 
     private static long ChunkTokens(Tensor outputWeight, long chunkElements)
     {

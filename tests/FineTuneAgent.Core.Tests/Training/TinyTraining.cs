@@ -101,8 +101,9 @@ internal sealed class TinyTraining : IDisposable
         return rows;
     }
 
-    public Trainer Trainer(TrainingOptions options, IReadOnlyList<TrainingSequence> train, string output, IReadOnlyList<TrainingSequence>? validation = null) =>
-        new(Adapted, options.ResolvedFor(Method.Name), train, validation ?? [], output, SaveOptions);
+    public Trainer Trainer(TrainingOptions options, IReadOnlyList<TrainingSequence> train, string output, IReadOnlyList<TrainingSequence>? validation = null,
+        LossHeadKind head = LossHeadKind.Chunked) =>
+        new(Adapted, options.ResolvedFor(Method.Name), train, validation ?? [], output, SaveOptions) { Head = head };
 
     /// <summary>The trainable tensors' values by name (copied out).</summary>
     public Dictionary<string, float[]> TrainableValues()

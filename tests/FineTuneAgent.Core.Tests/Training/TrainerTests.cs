@@ -69,10 +69,14 @@ public class TrainerTests
     }
 
     [Theory]
-    [InlineData("lora", false, false)]
-    [InlineData("lora", true, true)]
-    [InlineData("full", false, true)]     // the tied output weight trains: its gradient adds up chunk by chunk
-    public void ChunkedLossHead_GivesThePlainHeadsLosses_Over20Steps(string method, bool checkpointing, bool bf16)
+    [InlineData("lora", false, false, 1e-4)]
+    [InlineData("lora", true, true, 1e-4)]
+    [InlineData("full", false, false, 1e-4)]   // the tied output weight trains: its gradient adds up chunk by chunk
+    // Full in bfloat16 updates bfloat16 weights: a gradient that rounds the other way at one element (the fused
+    // scoring's exp differs from libtorch's in the last float bits) moves that weight by a bfloat16 step, and that
+    // compounds; the runs stay within bfloat16's own resolution of each other.
+    [InlineData("full", false, true, 1e-2)]
+    public void ChunkedLossHead_GivesThePlainHeadsLosses_Over20Steps(string method, bool checkpointing, bool bf16, double tolerance)
     {
         var rows = TinyTraining.Rows(16);
         using var outA = new TempFolder();
@@ -93,12 +97,12 @@ public class TrainerTests
         Assert.Equal(20, plain.StepLosses.Count);
         Assert.Equal(20, chunked.StepLosses.Count);
         for (var i = 0; i < 20; i++)
-            Assert.True(Math.Abs(plain.StepLosses[i].Loss - chunked.StepLosses[i].Loss) <= 1e-4,
+            Assert.True(Math.Abs(plain.StepLosses[i].Loss - chunked.StepLosses[i].Loss) <= tolerance,
                 $"step {i + 1}: plain head {plain.StepLosses[i].Loss}, chunked {chunked.StepLosses[i].Loss}");
         Assert.Equal(plain.ValidationLosses.Count, chunked.ValidationLosses.Count);
         Assert.NotEmpty(plain.ValidationLosses);
         for (var i = 0; i < plain.ValidationLosses.Count; i++)
-            Assert.True(Math.Abs(plain.ValidationLosses[i].Loss - chunked.ValidationLosses[i].Loss) <= 1e-4,
+            Assert.True(Math.Abs(plain.ValidationLosses[i].Loss - chunked.ValidationLosses[i].Loss) <= tolerance,
                 $"eval {i}: plain head {plain.ValidationLosses[i].Loss}, chunked {chunked.ValidationLosses[i].Loss}");
         // The runs trained (so the parity covers updates, not 20 copies of one loss).
         Assert.True(chunked.StepLosses[^1].Loss < 0.8 * chunked.StepLosses[0].Loss, $"{chunked.StepLosses[0].Loss} → {chunked.StepLosses[^1].Loss}");
@@ -149,7 +153,8 @@ public class TrainerTests
         using var output = new TempFolder();
         using var clippedRun = TinyTraining.Lora();
         var log = new EventLog();
-        clippedRun.Trainer(Constant(1e-2, 3) with { MaxGradNorm = maxNorm }, rows, output.Path).Train(log);
+        // The whole-logits head, as the hand-written steps below compute the loss (clipping is what is checked here).
+        clippedRun.Trainer(Constant(1e-2, 3) with { MaxGradNorm = maxNorm }, rows, output.Path, head: LossHeadKind.Plain).Train(log);
 
         // The same three steps by hand: gradients scaled by max_norm / (norm + 1e-6) as torch's clip_grad_norm_.
         using var manual = TinyTraining.Lora();
