@@ -22,8 +22,12 @@ namespace FineTuneAgent.Modeling.Layers;
 /// </remarks>
 public static class LossHead
 {
-    /// <summary>Logit elements per chunk: 2^24 floats (64 MiB in float32), about 110 tokens of a 151,936-row vocabulary.</summary>
-    public const long DefaultChunkElements = 1L << 24;
+    /// <summary>
+    /// Logit elements per chunk at most: 256 tokens of Qwen3's 151,936-row vocabulary (78 MB of bfloat16 logits, as much
+    /// for their gradient), more tokens for smaller vocabularies. Fewer rows than about 256 make the projection's
+    /// matmul markedly slower on the CPU (310 against 380 GFLOP/s at 110 rows in bfloat16 here).
+    /// </summary>
+    public const long DefaultChunkElements = 256L * 151936;
 
     /// <summary>The ignore index of labels that carry no loss (HF's −100).</summary>
     public const long IgnoreIndex = -100;
@@ -43,7 +47,7 @@ public static class LossHead
         var sum = zeros([], ScalarType.Float32, hidden.device);
         if (count > 0)
         {
-            var step = ChunkTokens(outputWeight, chunkElements);
+            var step = ChunkTokens(outputWeight, chunkElements, count);
             for (long start = 0; start < count; start += step)
             {
                 using var chunkScope = NewDisposeScope();
@@ -70,7 +74,7 @@ public static class LossHead
         var hiddenNeedsGrad = selected.requires_grad;
         var needsBackward = hiddenNeedsGrad || outputWeight.requires_grad;
         var gradients = new List<Tensor>();
-        var step = ChunkTokens(outputWeight, chunkElements);
+        var step = ChunkTokens(outputWeight, chunkElements, count);
         for (long start = 0; start < count; start += step)
         {
             var length = Math.Min(step, count - start);
@@ -157,10 +161,15 @@ public static class LossHead
     private static bool FusedScoring(Tensor logits) =>
         logits.device.type == DeviceType.CPU && logits.dtype is ScalarType.Float32 or ScalarType.BFloat16;
 
-    private static long ChunkTokens(Tensor outputWeight, long chunkElements)
+    /// <summary>Tokens per chunk: as many as <paramref name="chunkElements"/> allows, evened out over the chunks <paramref name="count"/> needs.</summary>
+    private static long ChunkTokens(Tensor outputWeight, long chunkElements, long count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkElements, 1);
-        return Math.Max(1, chunkElements / outputWeight.size(0));
+        var most = Math.Max(1, chunkElements / outputWeight.size(0));
+        if (count <= most)
+            return Math.Max(1, count);
+        var chunks = (count + most - 1) / most;
+        return (count + chunks - 1) / chunks;
     }
 }
 

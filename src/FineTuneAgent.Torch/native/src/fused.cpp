@@ -51,6 +51,192 @@ template <class F> void dispatch_pair(at::ScalarType x, at::ScalarType w, const 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Vectorised row helpers. libtorch's bfloat16 scalar conversions and std::exp do not vectorise; these are plain
+// float arithmetic and bit operations that GCC vectorises, built for AVX-512, AVX2 and plain x86-64 (picked at
+// load time by target_clones). Rows are converted to float32 buffers, computed, and rounded back.
+
+// bfloat16(v) as a float: round to nearest even, as ATen's float→bfloat16 cast (finite values).
+inline float round_bf16(float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    bits &= 0xFFFF0000u;
+    float r;
+    std::memcpy(&r, &bits, sizeof r);
+    return r;
+}
+
+// exp(x) to about 2 ulp for x in [−87, 88] (clamped there): x = n·ln2 + r, |r| ≤ ln2/2 (ln2 split in two for an
+// exact product), e^r by its degree-6 Taylor polynomial, 2^n put in the exponent bits.
+inline float exp_fast(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = std::floor(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693145751953125f;
+    r = r - n * 1.42860682030941723212e-6f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+inline float exp_nonpositive(float x) { return exp_fast(x); }
+
+constexpr int kLanes = 16;
+
+#define FTA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
+        std::memcpy(out + i, &bits, sizeof(float));
+    }
+}
+
+FTA_CLONES void float_to_bf16(const float* x, uint16_t* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        bits += 0x7FFFu + ((bits >> 16) & 1u);
+        out[i] = static_cast<uint16_t>(bits >> 16);
+    }
+}
+
+// A row of T as float32: the row itself for float, else converted into buf.
+template <class T> inline const float* load_row(const T* x, float* buf, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+        return x;
+    } else {
+        bf16_to_float(reinterpret_cast<const uint16_t*>(x), buf, n);
+        return buf;
+    }
+}
+
+template <class T> inline void store_row(const float* x, T* out, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (x != out) std::memcpy(out, x, static_cast<size_t>(n) * sizeof(float));
+    } else {
+        float_to_bf16(x, reinterpret_cast<uint16_t*>(out), n);
+    }
+}
+
+FTA_CLONES float sum_squares(const float* x, int64_t n) {
+    float lanes[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] += x[i + j] * x[i + j];
+    float sum = 0;
+    for (int j = 0; j < kLanes; ++j) sum += lanes[j];
+    for (; i < n; ++i) sum += x[i] * x[i];
+    return sum;
+}
+
+// y = w·rT(x·s), then rO: the RMSNorm row with its two roundings (to the input's dtype, to the output's).
+FTA_CLONES void rms_row(const float* x, const float* w, float s, bool round_n, bool round_y, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        float v = x[i] * s;
+        v = round_n ? round_bf16(v) : v;
+        float o = w[i] * v;
+        y[i] = round_y ? round_bf16(o) : o;
+    }
+}
+
+// First half of a RMSNorm row's backward: g = rT(rO(dy·w)) (the gradient reaching n, in n's dtype),
+// dw += rO(dy·rT(x·s)); returns Σ g·(x·s).
+FTA_CLONES float rms_row_grad(const float* x, const float* w, const float* dy, float s, bool round_n, bool round_o, float* g, float* dw, int64_t n) {
+    float lanes[kLanes] = {};
+    int64_t i = 0;
+    auto one = [&](int64_t k) {
+        float v = x[k] * s;
+        float nr = round_n ? round_bf16(v) : v;
+        float gv = dy[k] * w[k];
+        gv = round_o ? round_bf16(gv) : gv;
+        gv = round_n ? round_bf16(gv) : gv;
+        g[k] = gv;
+        float p = dy[k] * nr;
+        dw[k] += round_o ? round_bf16(p) : p;
+        return gv * v;
+    };
+    for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] += one(i + j);
+    float dot = 0;
+    for (int j = 0; j < kLanes; ++j) dot += lanes[j];
+    for (; i < n; ++i) dot += one(i);
+    return dot;
+}
+
+// Second half: dx = rT(s·(g − (x·s)·mean)).
+FTA_CLONES void rms_row_dx(const float* x, const float* g, float s, float mean, bool round_n, float* dx, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        float v = s * (g[i] - (x[i] * s) * mean);
+        dx[i] = round_n ? round_bf16(v) : v;
+    }
+}
+
+// SwiGLU forward on a block: y = r(r(g / (1 + e^−g)) · u), with r rounding to bfloat16 when the tensors are.
+FTA_CLONES void swiglu_block(const float* g, const float* u, bool round, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        float s = g[i] / (1.0f + exp_fast(-g[i]));
+        s = round ? round_bf16(s) : s;
+        float v = s * u[i];
+        y[i] = round ? round_bf16(v) : v;
+    }
+}
+
+// SwiGLU backward on a block (ATen's mul and silu_backward with their roundings).
+FTA_CLONES void swiglu_block_grad(const float* g, const float* u, const float* dy, bool round, float* dg, float* du, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        float e = exp_fast(-g[i]);
+        float sig = 1.0f / (1.0f + e);
+        float s = g[i] / (1.0f + e);
+        s = round ? round_bf16(s) : s;
+        float ds = dy[i] * u[i];
+        ds = round ? round_bf16(ds) : ds;
+        float dv = dy[i] * s;
+        du[i] = round ? round_bf16(dv) : dv;
+        float gv = ds * sig * (1.0f + g[i] * (1.0f - sig));
+        dg[i] = round ? round_bf16(gv) : gv;
+    }
+}
+
+// Rotary on one head row: y₁ = rO(rO(x₁c₁) + rO(−x₂s₁)), y₂ = rO(rO(x₂c₂) + rO(x₁s₂)).
+FTA_CLONES void rotary_row(const float* x, const float* c, const float* s, bool round_o, float* y, int64_t half) {
+    for (int64_t i = 0; i < half; ++i) {
+        float a = x[i] * c[i], r = -x[i + half] * s[i];
+        a = round_o ? round_bf16(a) : a;
+        r = round_o ? round_bf16(r) : r;
+        float v = a + r;
+        y[i] = round_o ? round_bf16(v) : v;
+        float a2 = x[i + half] * c[i + half], r2 = x[i] * s[i + half];
+        a2 = round_o ? round_bf16(a2) : a2;
+        r2 = round_o ? round_bf16(r2) : r2;
+        float v2 = a2 + r2;
+        y[i + half] = round_o ? round_bf16(v2) : v2;
+    }
+}
+
+// Rotary backward on one head row: a = rT(rO(dy·c)), r = rT(rO(dy·s)); dx₁ = rT(a₁ + r₂), dx₂ = rT(a₂ − r₁).
+FTA_CLONES void rotary_row_grad(const float* dy, const float* c, const float* s, bool round_o, bool round_t, float* dx, int64_t half) {
+    auto r2 = [&](float v) {
+        v = round_o ? round_bf16(v) : v;
+        return round_t ? round_bf16(v) : v;
+    };
+    for (int64_t i = 0; i < half; ++i) {
+        float a1 = r2(dy[i] * c[i]), a2 = r2(dy[i + half] * c[i + half]);
+        float q1 = r2(dy[i] * s[i]), q2 = r2(dy[i + half] * s[i + half]);
+        float v1 = a1 + q2, v2 = a2 - q1;
+        dx[i] = round_t ? round_bf16(v1) : v1;
+        dx[i + half] = round_t ? round_bf16(v2) : v2;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // RMSNorm (Qwen3RMSNorm / LlamaRMSNorm): n = x·rsqrt(mean(x²) + eps) in float32, rounded to x's dtype, then
 // y = w·n in the promoted dtype.
 
@@ -58,6 +244,21 @@ template <class T, class W>
 void rms_forward(const T* x, const W* w, out_t<T, W>* y, float* rstd, int64_t rows, int64_t h, double eps) {
     using A = acc_t<T>;
     using O = out_t<T, W>;
+    if constexpr (!std::is_same_v<T, double>) {
+        std::vector<float> wbuf(static_cast<size_t>(h));
+        const float* wf = load_row<W>(w, wbuf.data(), h);
+        at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+            std::vector<float> xbuf(static_cast<size_t>(h)), ybuf(static_cast<size_t>(h));
+            for (int64_t r = begin; r < end; ++r) {
+                const float* xf = load_row<T>(x + r * h, xbuf.data(), h);
+                float sv = 1.0f / std::sqrt(sum_squares(xf, h) / static_cast<float>(h) + static_cast<float>(eps));
+                rstd[r] = sv;
+                rms_row(xf, wf, sv, std::is_same_v<T, BF16>, std::is_same_v<O, BF16>, ybuf.data(), h);
+                store_row<O>(ybuf.data(), y + r * h, h);
+            }
+        });
+        return;
+    }
     at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const T* xr = x + r * h;
@@ -83,6 +284,29 @@ void rms_backward(const T* x, const W* w, const out_t<T, W>* dy, const float* rs
     using A = acc_t<T>;
     using O = out_t<T, W>;
     using AO = acc_t<O>;
+    if constexpr (!std::is_same_v<T, double>) {
+        std::vector<float> wbuf(static_cast<size_t>(h));
+        const float* wf = load_row<W>(w, wbuf.data(), h);
+        at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+            std::vector<float> xbuf(static_cast<size_t>(h)), dybuf(static_cast<size_t>(h)), g(static_cast<size_t>(h)), dxbuf(static_cast<size_t>(h)),
+                dw(static_cast<size_t>(h));
+            for (int64_t c = cb; c < ce; ++c) {
+                std::fill(dw.begin(), dw.end(), 0.0f);
+                int64_t r0 = rows * c / chunks, r1 = rows * (c + 1) / chunks;
+                for (int64_t r = r0; r < r1; ++r) {
+                    const float* xf = load_row<T>(x + r * h, xbuf.data(), h);
+                    const float* dyf = load_row<O>(dy + r * h, dybuf.data(), h);
+                    float sv = rstd[r];
+                    float dot = rms_row_grad(xf, wf, dyf, sv, std::is_same_v<T, BF16>, std::is_same_v<O, BF16>, g.data(), dw.data(), h);
+                    rms_row_dx(xf, g.data(), sv, dot / static_cast<float>(h), std::is_same_v<T, BF16>, dxbuf.data(), h);
+                    store_row<T>(dxbuf.data(), dx + r * h, h);
+                }
+                double* dwc = dw_partial + c * h;
+                for (int64_t i = 0; i < h; ++i) dwc[i] = dw[static_cast<size_t>(i)];
+            }
+        });
+        return;
+    }
     // Rows in `chunks` contiguous ranges; chunk c sums its rows' weight gradient into dw_partial[c·h …].
     at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
         std::vector<A> dn(static_cast<size_t>(h));
@@ -161,6 +385,20 @@ template <class T> inline acc_t<T> sigmoid(acc_t<T> v) { return static_cast<acc_
 
 template <class T> void swiglu_forward(const T* g, const T* u, T* y, int64_t n) {
     using A = acc_t<T>;
+    if constexpr (!std::is_same_v<T, double>) {
+        constexpr int64_t block = 2048;
+        at::parallel_for(0, (n + block - 1) / block, 1, [&](int64_t b, int64_t e) {
+            std::vector<float> gb(block), ub(block), yb(block);
+            for (int64_t k = b; k < e; ++k) {
+                int64_t at0 = k * block, len = std::min(block, n - at0);
+                const float* gf = load_row<T>(g + at0, gb.data(), len);
+                const float* uf = load_row<T>(u + at0, ub.data(), len);
+                swiglu_block(gf, uf, std::is_same_v<T, BF16>, yb.data(), len);
+                store_row<T>(yb.data(), y + at0, len);
+            }
+        });
+        return;
+    }
     at::parallel_for(0, n, 4096, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
             A gv = static_cast<A>(g[i]);
@@ -173,6 +411,22 @@ template <class T> void swiglu_forward(const T* g, const T* u, T* y, int64_t n) 
 
 template <class T> void swiglu_backward(const T* g, const T* u, const T* dy, T* dg, T* du, int64_t n) {
     using A = acc_t<T>;
+    if constexpr (!std::is_same_v<T, double>) {
+        constexpr int64_t block = 2048;
+        at::parallel_for(0, (n + block - 1) / block, 1, [&](int64_t b, int64_t e) {
+            std::vector<float> gb(block), ub(block), db(block), dgb(block), dub(block);
+            for (int64_t k = b; k < e; ++k) {
+                int64_t at0 = k * block, len = std::min(block, n - at0);
+                const float* gf = load_row<T>(g + at0, gb.data(), len);
+                const float* uf = load_row<T>(u + at0, ub.data(), len);
+                const float* df = load_row<T>(dy + at0, db.data(), len);
+                swiglu_block_grad(gf, uf, df, std::is_same_v<T, BF16>, dgb.data(), dub.data(), len);
+                store_row<T>(dgb.data(), dg + at0, len);
+                store_row<T>(dub.data(), du + at0, len);
+            }
+        });
+        return;
+    }
     at::parallel_for(0, n, 4096, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
             A gv = static_cast<A>(g[i]);
@@ -232,6 +486,22 @@ void rotary_apply(const T* x, const C* cos, const C* sin, out_t<T, C>* y, int64_
     using O = out_t<T, C>;
     using AO = acc_t<O>;
     int64_t half = d / 2;
+    if constexpr (!std::is_same_v<T, double>) {
+        at::parallel_for(0, bs, 4, [&](int64_t b, int64_t e) {
+            std::vector<float> cb(static_cast<size_t>(d)), sb(static_cast<size_t>(d)), xb(static_cast<size_t>(d)), yb(static_cast<size_t>(d));
+            for (int64_t p = b; p < e; ++p) {
+                const float* cf = load_row<C>(cos + p * d, cb.data(), d);
+                const float* sf = load_row<C>(sin + p * d, sb.data(), d);
+                for (int64_t head = 0; head < heads; ++head) {
+                    int64_t row = p * heads + head;
+                    const float* xf = load_row<T>(x + row * d, xb.data(), d);
+                    rotary_row(xf, cf, sf, std::is_same_v<O, BF16>, yb.data(), half);
+                    store_row<O>(yb.data(), y + row * d, d);
+                }
+            }
+        });
+        return;
+    }
     at::parallel_for(0, bs * heads, 64, [&](int64_t b, int64_t e) {
         for (int64_t row = b; row < e; ++row) {
             int64_t p = row / heads;  // the (batch, position) this head row belongs to
@@ -257,6 +527,22 @@ void rotary_backward(const out_t<T, C>* dy, const C* cos, const C* sin, T* dx, i
     using AO = acc_t<O>;
     using A = acc_t<T>;
     int64_t half = d / 2;
+    if constexpr (!std::is_same_v<T, double>) {
+        at::parallel_for(0, bs, 4, [&](int64_t b, int64_t e) {
+            std::vector<float> cb(static_cast<size_t>(d)), sb(static_cast<size_t>(d)), gb(static_cast<size_t>(d)), xb(static_cast<size_t>(d));
+            for (int64_t p = b; p < e; ++p) {
+                const float* cf = load_row<C>(cos + p * d, cb.data(), d);
+                const float* sf = load_row<C>(sin + p * d, sb.data(), d);
+                for (int64_t head = 0; head < heads; ++head) {
+                    int64_t row = p * heads + head;
+                    const float* gf = load_row<O>(dy + row * d, gb.data(), d);
+                    rotary_row_grad(gf, cf, sf, std::is_same_v<O, BF16>, std::is_same_v<T, BF16>, xb.data(), half);
+                    store_row<T>(xb.data(), dx + row * d, d);
+                }
+            }
+        });
+        return;
+    }
     at::parallel_for(0, bs * heads, 64, [&](int64_t b, int64_t e) {
         for (int64_t row = b; row < e; ++row) {
             int64_t p = row / heads;
@@ -320,41 +606,7 @@ struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
 // nodes. Libtorch 1.13's CPU log_softmax runs scalar exp (about 2 ns an element here) and the bfloat16→float32
 // copy another 1.3 ns; for a 151,936-row vocabulary that was a sixth of a LoRA step.
 
-// exp(x) for x ≤ 0, to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for an exact product),
-// e^r by its degree-6 Taylor polynomial, 2^n put in the exponent bits. Results below 2^-126 flush to 0. Plain
-// float arithmetic, so the loops below vectorise (AVX-512 or AVX2, chosen at load time).
-inline float exp_nonpositive(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    float n = std::floor(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693145751953125f;
-    r = r - n * 1.42860682030941723212e-6f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-// The row kernels work on float32 rows and are built for AVX-512, AVX2 and plain x86-64 (picked at load time).
-// Reductions keep 16 partial results so they vectorise without reassociation flags.
-constexpr int kLanes = 16;
-
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
-        std::memcpy(out + i, &bits, sizeof(float));
-    }
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default")))
-float row_max(const float* x, int64_t n) {
+FTA_CLONES float row_max(const float* x, int64_t n) {
     float lanes[kLanes];
     for (int j = 0; j < kLanes; ++j) lanes[j] = -std::numeric_limits<float>::infinity();
     int64_t i = 0;
@@ -367,8 +619,7 @@ float row_max(const float* x, int64_t n) {
 }
 
 // x[i] ← exp(x[i] − m); returns Σ x[i] (in float64 across lanes).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-double exp_shifted_sum(float* x, int64_t n, float m) {
+FTA_CLONES double exp_shifted_sum(float* x, int64_t n, float m) {
     for (int64_t i = 0; i < n; ++i) x[i] = exp_nonpositive(x[i] - m);
     float lanes[kLanes] = {};
     int64_t i = 0;
@@ -380,14 +631,12 @@ double exp_shifted_sum(float* x, int64_t n, float m) {
     return sum;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void scale_to_float(const float* x, int64_t n, float factor, float* out) {
+FTA_CLONES void scale_to_float(const float* x, int64_t n, float factor, float* out) {
     for (int64_t i = 0; i < n; ++i) out[i] = x[i] * factor;
 }
 
-// out = bfloat16(x·factor), rounded to nearest even as ATen's float→bfloat16 cast (finite inputs).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void scale_to_bf16(const float* x, int64_t n, float factor, uint16_t* out) {
+// out = bfloat16(x·factor).
+FTA_CLONES void scale_to_bf16(const float* x, int64_t n, float factor, uint16_t* out) {
     for (int64_t i = 0; i < n; ++i) {
         float v = x[i] * factor;
         uint32_t bits;
