@@ -161,6 +161,31 @@ public class LossHeadTests
         reference.Dispose();
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void ChunksOfOddSizes_ArePaddedToWholeBlocks_WithoutChangingLossOrGradients(ScalarType dtype)
+    {
+        // 2 × 49 = 98 counted tokens: one chunk, padded to 128 rows; and chunks of 70 + 28 (70 padded to 128).
+        manual_seed(31);
+        var h0 = randn([2, 50, 5]).to_type(dtype);
+        var w0 = randn([V, 5]).to_type(dtype);
+        var labels = randint(0, V, [2, 50]);
+        using var hRef = h0.clone().requires_grad_();
+        using var logits = nn.functional.linear(hRef, w0);
+        using var reference = CausalLM.CausalLmLoss(logits, labels, 98);
+        reference.backward();
+        foreach (var chunk in new long[] { LossHead.DefaultChunkElements, 70 * V })
+        {
+            using var hLeaf = h0.clone().requires_grad_();
+            using var loss = LossHead.ForwardBackward(hLeaf.mul(1.0), w0, labels, 98, chunkElements: chunk);
+            Assert.Equal(reference.ToDouble(), loss.ToDouble(), dtype == ScalarType.Float32 ? 1e-5 : 1e-3);
+            AssertClose(hRef.grad!.to_type(ScalarType.Float32), hLeaf.grad!.to_type(ScalarType.Float32), "hidden", dtype == ScalarType.Float32 ? 1e-5 : 2e-2);
+            using var noGrad = LossHead.Loss(h0, w0, labels, 98, chunkElements: chunk);
+            Assert.Equal(reference.ToDouble(), noGrad.ToDouble(), dtype == ScalarType.Float32 ? 1e-5 : 1e-3);
+        }
+    }
+
     [Fact]
     public void WrongShapes_AreNamed()
     {

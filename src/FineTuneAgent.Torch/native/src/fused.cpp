@@ -69,7 +69,10 @@ inline float round_bf16(float v) {
 // exp(x) to about 2 ulp for x in [−87, 88] (clamped there): x = n·ln2 + r, |r| ≤ ln2/2 (ln2 split in two for an
 // exact product), e^r by its degree-6 Taylor polynomial, 2^n put in the exponent bits.
 inline float exp_fast(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    // Two plain selects, each the max/min pattern the vectoriser turns into one instruction (a nested
+    // conditional stays a branch and keeps the loop scalar).
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
     float n = std::floor(x * 1.44269504088896341f + 0.5f);
     float r = x - n * 0.693145751953125f;
     r = r - n * 1.42860682030941723212e-6f;
@@ -147,27 +150,44 @@ FTA_CLONES void rms_row(const float* x, const float* w, float s, bool round_n, b
     }
 }
 
+// Runs the statements after it with the constexpr bool R set to flag: a loop-invariant rounding choice the
+// vectoriser does not unswitch by itself (a runtime select there keeps the loop scalar).
+#define FTA_WITH_FLAG(R, flag, ...) \
+    if (flag) {                     \
+        constexpr bool R = true;    \
+        __VA_ARGS__                 \
+    } else {                        \
+        constexpr bool R = false;   \
+        __VA_ARGS__                 \
+    }
+
+inline float rb(bool round, float v) { return round ? round_bf16(v) : v; }
+
 // First half of a RMSNorm row's backward: g = rT(rO(dy·w)) (the gradient reaching n, in n's dtype),
-// dw += rO(dy·rT(x·s)); returns Σ g·(x·s).
+// dw += rO(dy·rT(x·s)); returns Σ g·(x·s). (round_o implies round_n: bfloat16 out only from bfloat16 in.)
 FTA_CLONES float rms_row_grad(const float* x, const float* w, const float* dy, float s, bool round_n, bool round_o, float* g, float* dw, int64_t n) {
     float lanes[kLanes] = {};
-    int64_t i = 0;
-    auto one = [&](int64_t k) {
-        float v = x[k] * s;
-        float nr = round_n ? round_bf16(v) : v;
-        float gv = dy[k] * w[k];
-        gv = round_o ? round_bf16(gv) : gv;
-        gv = round_n ? round_bf16(gv) : gv;
-        g[k] = gv;
-        float p = dy[k] * nr;
-        dw[k] += round_o ? round_bf16(p) : p;
-        return gv * v;
-    };
-    for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) lanes[j] += one(i + j);
+    int64_t full = n / kLanes * kLanes;
+    FTA_WITH_FLAG(RN, round_n, FTA_WITH_FLAG(RO, round_o,
+        for (int64_t i = 0; i < full; i += kLanes) {
+            for (int j = 0; j < kLanes; ++j) {
+                int64_t k = i + j;
+                float v = x[k] * s;
+                float gv = rb(RN, rb(RO, dy[k] * w[k]));
+                g[k] = gv;
+                dw[k] += rb(RO, dy[k] * rb(RN, v));
+                lanes[j] += gv * v;
+            }
+        }))
     float dot = 0;
     for (int j = 0; j < kLanes; ++j) dot += lanes[j];
-    for (; i < n; ++i) dot += one(i);
+    for (int64_t k = full; k < n; ++k) {
+        float v = x[k] * s;
+        float gv = rb(round_n, rb(round_o, dy[k] * w[k]));
+        g[k] = gv;
+        dw[k] += rb(round_o, dy[k] * rb(round_n, v));
+        dot += gv * v;
+    }
     return dot;
 }
 
@@ -181,59 +201,44 @@ FTA_CLONES void rms_row_dx(const float* x, const float* g, float s, float mean, 
 
 // SwiGLU forward on a block: y = r(r(g / (1 + e^−g)) · u), with r rounding to bfloat16 when the tensors are.
 FTA_CLONES void swiglu_block(const float* g, const float* u, bool round, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        float s = g[i] / (1.0f + exp_fast(-g[i]));
-        s = round ? round_bf16(s) : s;
-        float v = s * u[i];
-        y[i] = round ? round_bf16(v) : v;
-    }
+    FTA_WITH_FLAG(R, round,
+        for (int64_t i = 0; i < n; ++i) {
+            float sv = rb(R, g[i] / (1.0f + exp_fast(-g[i])));
+            y[i] = rb(R, sv * u[i]);
+        })
 }
 
 // SwiGLU backward on a block (ATen's mul and silu_backward with their roundings).
 FTA_CLONES void swiglu_block_grad(const float* g, const float* u, const float* dy, bool round, float* dg, float* du, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        float e = exp_fast(-g[i]);
-        float sig = 1.0f / (1.0f + e);
-        float s = g[i] / (1.0f + e);
-        s = round ? round_bf16(s) : s;
-        float ds = dy[i] * u[i];
-        ds = round ? round_bf16(ds) : ds;
-        float dv = dy[i] * s;
-        du[i] = round ? round_bf16(dv) : dv;
-        float gv = ds * sig * (1.0f + g[i] * (1.0f - sig));
-        dg[i] = round ? round_bf16(gv) : gv;
-    }
+    FTA_WITH_FLAG(R, round,
+        for (int64_t i = 0; i < n; ++i) {
+            float e = exp_fast(-g[i]);
+            float sig = 1.0f / (1.0f + e);
+            float sv = rb(R, g[i] / (1.0f + e));
+            float ds = rb(R, dy[i] * u[i]);
+            du[i] = rb(R, dy[i] * sv);
+            dg[i] = rb(R, ds * sig * (1.0f + g[i] * (1.0f - sig)));
+        })
 }
 
 // Rotary on one head row: y₁ = rO(rO(x₁c₁) + rO(−x₂s₁)), y₂ = rO(rO(x₂c₂) + rO(x₁s₂)).
-FTA_CLONES void rotary_row(const float* x, const float* c, const float* s, bool round_o, float* y, int64_t half) {
-    for (int64_t i = 0; i < half; ++i) {
-        float a = x[i] * c[i], r = -x[i + half] * s[i];
-        a = round_o ? round_bf16(a) : a;
-        r = round_o ? round_bf16(r) : r;
-        float v = a + r;
-        y[i] = round_o ? round_bf16(v) : v;
-        float a2 = x[i + half] * c[i + half], r2 = x[i] * s[i + half];
-        a2 = round_o ? round_bf16(a2) : a2;
-        r2 = round_o ? round_bf16(r2) : r2;
-        float v2 = a2 + r2;
-        y[i + half] = round_o ? round_bf16(v2) : v2;
-    }
+FTA_CLONES void rotary_row(const float* __restrict x, const float* __restrict c, const float* __restrict s, bool round_o, float* __restrict y, int64_t half) {
+    FTA_WITH_FLAG(R, round_o,
+        for (int64_t i = 0; i < half; ++i) {
+            y[i] = rb(R, rb(R, x[i] * c[i]) + rb(R, -x[i + half] * s[i]));
+            y[i + half] = rb(R, rb(R, x[i + half] * c[i + half]) + rb(R, x[i] * s[i + half]));
+        })
 }
 
-// Rotary backward on one head row: a = rT(rO(dy·c)), r = rT(rO(dy·s)); dx₁ = rT(a₁ + r₂), dx₂ = rT(a₂ − r₁).
-FTA_CLONES void rotary_row_grad(const float* dy, const float* c, const float* s, bool round_o, bool round_t, float* dx, int64_t half) {
-    auto r2 = [&](float v) {
-        v = round_o ? round_bf16(v) : v;
-        return round_t ? round_bf16(v) : v;
-    };
-    for (int64_t i = 0; i < half; ++i) {
-        float a1 = r2(dy[i] * c[i]), a2 = r2(dy[i + half] * c[i + half]);
-        float q1 = r2(dy[i] * s[i]), q2 = r2(dy[i + half] * s[i + half]);
-        float v1 = a1 + q2, v2 = a2 - q1;
-        dx[i] = round_t ? round_bf16(v1) : v1;
-        dx[i + half] = round_t ? round_bf16(v2) : v2;
-    }
+// Rotary backward on one head row: a = rT(rO(dy·c)), q = rT(rO(dy·s)); dx₁ = rT(a₁ + q₂), dx₂ = rT(a₂ − q₁).
+FTA_CLONES void rotary_row_grad(const float* __restrict dy, const float* __restrict c, const float* __restrict s, bool round_o, bool round_t, float* __restrict dx, int64_t half) {
+    FTA_WITH_FLAG(RO, round_o, FTA_WITH_FLAG(RT, round_t,
+        for (int64_t i = 0; i < half; ++i) {
+            float a1 = rb(RT, rb(RO, dy[i] * c[i])), a2 = rb(RT, rb(RO, dy[i + half] * c[i + half]));
+            float q1 = rb(RT, rb(RO, dy[i] * s[i])), q2 = rb(RT, rb(RO, dy[i + half] * s[i + half]));
+            dx[i] = rb(RT, a1 + q2);
+            dx[i + half] = rb(RT, a2 - q1);
+        }))
 }
 
 // ---------------------------------------------------------------------------------------------------------
