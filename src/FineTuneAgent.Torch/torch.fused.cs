@@ -46,6 +46,15 @@ public static partial class torch
             return (Tensor.Result(0, loss), Tensor.Result(0, grad));
         }
 
+        /// <summary>
+        /// Attention probabilities in one pass: softmax(scores·scale) over the last dimension in float32, keys where
+        /// <paramref name="allowed"/> is false set to the scores' lowest value first (HF's masked_fill), returned as
+        /// <paramref name="dtype"/>. scores (B, H, S, T) float32 or bfloat16; allowed (B, 1, S, T) bool. Backward
+        /// uses the float32 probabilities, as eager's softmax does.
+        /// </summary>
+        public static Tensor masked_softmax(Tensor scores, Tensor allowed, double scale, ScalarType dtype) =>
+            Tensor.Result(FusedInterop.fta_fused_masked_softmax(scores.NativeHandle, allowed.NativeHandle, scale, (int)dtype, out var r), r);
+
         /// <summary>x·cos + rotate_half(x)·sin for x (B, S, heads, d) and cos/sin (B, S, d); the result is (B, S, heads, d).</summary>
         public static Tensor rotary(Tensor x, Tensor cos, Tensor sin) =>
             Tensor.Result(FusedInterop.fta_fused_rotary(x.NativeHandle, cos.NativeHandle, sin.NativeHandle, out var r), r);

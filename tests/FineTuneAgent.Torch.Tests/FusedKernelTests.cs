@@ -195,6 +195,49 @@ public class FusedKernelTests
         Assert.Throws<TorchArgumentException>(() => fused.cross_entropy_with_grad(randn([2, 10]), tensor(new long[] { 3 }, [1])));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16, ScalarType.BFloat16)]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    public void MaskedSoftmax_EqualsEager_ValuesAndGradients(ScalarType scoresType, ScalarType outType)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(17);
+        const long b = 2, h = 3, s = 5, t = 7;
+        var scores0 = (randn([b, h, s, t]) * 4).to_type(scoresType);
+        // Causal over the last 5 keys of 7 (2 cached), and row 1 pads its first 3 keys away; row 1's query 0 then
+        // sees only keys 3..2: nothing (a fully masked row gives the uniform distribution, as eager does).
+        var allowedValues = new bool[b * s * t];
+        for (var bi = 0; bi < b; bi++)
+            for (var qi = 0; qi < s; qi++)
+                for (var ki = 0; ki < t; ki++)
+                    allowedValues[(bi * s + qi) * t + ki] = ki <= qi + 2 && (bi == 0 || ki >= 3) && !(bi == 1 && qi == 0);
+        var allowed = tensor(allowedValues, [b, 1, s, t]);
+        const double scale = 0.125;
+        var dy = randn([b, h, s, t]);
+        var (ye, ge, _) = RunBoth(scores0, null, (x, _) =>
+            (x * scale).masked_fill(allowed.logical_not(), scoresType == ScalarType.BFloat16 ? -3.3895313892515355e38 : float.MinValue)
+                .softmax(-1, ScalarType.Float32).to_type(outType), dy);
+        var (yf, gf, _) = RunBoth(scores0, null, (x, _) => fused.masked_softmax(x, allowed, scale, outType), dy);
+        Assert.Equal(ye.dtype, yf.dtype);
+        Assert.Equal(ge.dtype, gf.dtype);
+        AssertClose(ye, yf, outType == ScalarType.Float32 ? 1e-6 : 1e-2);
+        AssertClose(ge, gf, scoresType == ScalarType.Float32 ? 1e-5 : 2e-2);
+        // Masked keys get exactly nothing, and no gradient.
+        var y = yf.to_type(ScalarType.Float64).data<double>();
+        var g = gf.to_type(ScalarType.Float64).data<double>();
+        for (var i = 0; i < y.Length; i++)
+        {
+            var bi = i / (h * s * t);
+            var rest = i % (s * t);
+            if (!allowedValues[bi * s * t + rest] && !(bi == 1 && rest / t == 0))
+            {
+                Assert.Equal(0.0, y[i]);
+                Assert.Equal(0.0, g[i]);
+            }
+        }
+    }
+
     [Fact]
     public void BadArguments_AreArgumentErrors()
     {

@@ -74,16 +74,31 @@ public sealed class Attention : nn.Module
         var groups = _config.NumKeyValueGroups;
         long nKv = _config.NumKeyValueHeads, t = k.size(2);
         var stacked = q.reshape(b, nKv, groups * s, hd);
-        var scores = stacked.matmul(k.transpose(2, 3)) * _scaling;                 // (B, nKV, groups·S, T)
-        var masked = scores.view(b, nKv, groups, s, t)
-            .masked_fill(allowed.logical_not().unsqueeze(1), MinValue(scores.dtype)); // (B, nKV, groups, S, T)
-        var probs = masked.softmax(-1, ScalarType.Float32).to_type(q.dtype).view(b, nKv, groups * s, t);
+        var products = stacked.matmul(k.transpose(2, 3));                          // (B, nKV, groups·S, T)
+        Tensor probs;
+        if (FusedSoftmax(products, q.dtype, allowed))
+        {
+            // Scale, mask, float32 softmax and the cast in one pass each way.
+            probs = fused.masked_softmax(products.view(b, _config.NumAttentionHeads, s, t), allowed, _scaling, q.dtype).view(b, nKv, groups * s, t);
+        }
+        else
+        {
+            var scores = products * _scaling;
+            var masked = scores.view(b, nKv, groups, s, t)
+                .masked_fill(allowed.logical_not().unsqueeze(1), MinValue(scores.dtype)); // (B, nKV, groups, S, T)
+            probs = masked.softmax(-1, ScalarType.Float32).to_type(q.dtype).view(b, nKv, groups * s, t);
+        }
         if (training && _config.AttentionDropout > 0)
             probs = nn.functional.dropout(probs, _config.AttentionDropout, true);
         var output = probs.matmul(v)                                             // (B, nKV, groups·S, hd)
             .view(b, _config.NumAttentionHeads, s, hd).transpose(1, 2).reshape(b, s, _config.NumAttentionHeads * hd);
         return scope.MoveToOuter(o_proj.call(output));
     }
+
+    /// <summary>Whether the shim's fused masked softmax takes these: CPU scores and result in float32 or bfloat16, a bool mask.</summary>
+    private static bool FusedSoftmax(Tensor scores, ScalarType resultType, Tensor allowed) =>
+        scores.device.type == DeviceType.CPU && allowed.dtype == ScalarType.Bool
+        && scores.dtype is ScalarType.Float32 or ScalarType.BFloat16 && resultType is ScalarType.Float32 or ScalarType.BFloat16;
 
     /// <summary>torch.finfo(dtype).min: the additive mask value HF uses.</summary>
     public static double MinValue(ScalarType dtype) => dtype switch

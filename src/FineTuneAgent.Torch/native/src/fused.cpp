@@ -89,7 +89,12 @@ inline float exp_fast(float x) {
     return p * scale;
 }
 
-inline float exp_nonpositive(float x) { return exp_fast(x); }
+// exp(x) for x ≤ 0, flushing to 0 below −87 (where exp is under float32's smallest normal), as a masked logit's
+// exp is in libtorch.
+inline float exp_nonpositive(float x) {
+    float e = exp_fast(x);
+    return x < -87.0f ? 0.0f : e;
+}
 
 constexpr int kLanes = 16;
 
@@ -651,6 +656,40 @@ FTA_CLONES void scale_to_bf16(const float* x, int64_t n, float factor, uint16_t*
     }
 }
 
+// Scaled, masked softmax of one attention row: x = rS(scores·scale), masked keys set to the dtype's lowest
+// value (as HF's masked_fill), softmax in float32 into p; returns nothing. rS rounds to bfloat16 when the scores are.
+FTA_CLONES void softmax_row(const float* __restrict scores, const uint8_t* __restrict allowed, float scale, bool round_s, float lowest,
+                            float* __restrict p, int64_t t) {
+    FTA_WITH_FLAG(RS, round_s,
+        for (int64_t i = 0; i < t; ++i) {
+            float v = rb(RS, scores[i] * scale);
+            p[i] = allowed[i] ? v : lowest;
+        })
+    float m = row_max(p, t);
+    double sum = exp_shifted_sum(p, t, m);
+    float inv = static_cast<float>(1.0 / sum);
+    for (int64_t i = 0; i < t; ++i) p[i] = p[i] * inv;
+}
+
+// Its backward: d = rS(rS(p·(g − Σ g·p)) masked to 0) · scale, rounded again: softmax's backward in float32, the
+// cast to the scores' dtype, masked_fill's and the scaling's backward, as eager runs them.
+FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restrict g, const uint8_t* __restrict allowed, float scale,
+                                 bool round_s, float* __restrict d, int64_t t) {
+    float lanes[kLanes] = {};
+    int64_t full = t / kLanes * kLanes;
+    for (int64_t i = 0; i < full; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] += g[i + j] * p[i + j];
+    float dot = 0;
+    for (int j = 0; j < kLanes; ++j) dot += lanes[j];
+    for (int64_t i = full; i < t; ++i) dot += g[i] * p[i];
+    FTA_WITH_FLAG(RS, round_s,
+        for (int64_t i = 0; i < t; ++i) {
+            float v = rb(RS, p[i] * (g[i] - dot));
+            v = allowed[i] ? v : 0.0f;
+            d[i] = rb(RS, v * scale);
+        })
+}
+
 // One row: returns log Σ exp(x) − x[target]; writes (softmax(x) − onehot(target))·scale into grad.
 template <class T>
 double ce_row(const T* x, int64_t v, int64_t target, float scale, float* work, T* grad) {
@@ -712,6 +751,70 @@ at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& ta
     return at::scalar_tensor(total, x.options().dtype(at::kDouble));
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Attention probabilities: softmax(scores·scale masked) in float32, as the output dtype. scores (B, H, S, T) in
+// float32 or bfloat16, allowed (B, 1, S, T) bool (true: the query may attend to the key). Saves the float32
+// probabilities for backward, as eager's softmax does.
+
+float lowest_of(at::ScalarType t) {
+    return t == at::kBFloat16 ? static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest()) : std::numeric_limits<float>::lowest();
+}
+
+struct MaskedSoftmaxFunction : public torch::autograd::Function<MaskedSoftmaxFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& scores, const at::Tensor& allowed, double scale, int64_t out_dtype) {
+        if (scores.dim() != 4 || allowed.dim() != 4 || allowed.size(0) != scores.size(0) || allowed.size(1) != 1 || allowed.size(2) != scores.size(2) ||
+            allowed.size(3) != scores.size(3) || allowed.scalar_type() != at::kBool)
+            throw std::invalid_argument("masked_softmax: scores must be (B, H, S, T) and allowed (B, 1, S, T) bool");
+        auto st = scores.scalar_type();
+        auto ot = static_cast<at::ScalarType>(out_dtype);
+        if ((st != at::kFloat && st != at::kBFloat16) || (ot != at::kFloat && ot != at::kBFloat16))
+            throw std::invalid_argument("masked_softmax: scores and result must be float32 or bfloat16");
+        auto x = scores.contiguous();
+        auto mask = allowed.contiguous();
+        int64_t b = x.size(0), h = x.size(1), sq = x.size(2), t = x.size(3);
+        auto probs = at::empty(x.sizes(), x.options().dtype(at::kFloat));
+        auto out = ot == at::kFloat ? probs : at::empty(x.sizes(), x.options().dtype(ot));
+        const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
+        float* pp = probs.data_ptr<float>();
+        float lowest = lowest_of(st);
+        bool round_s = st == at::kBFloat16;
+        at::parallel_for(0, b * h * sq, 16, [&](int64_t begin, int64_t end) {
+            std::vector<float> buf(static_cast<size_t>(t));
+            for (int64_t r = begin; r < end; ++r) {
+                int64_t bi = r / (h * sq), si = r % sq;
+                const float* xf = st == at::kFloat ? x.data_ptr<float>() + r * t
+                                                   : (bf16_to_float(reinterpret_cast<const uint16_t*>(x.data_ptr<BF16>()) + r * t, buf.data(), t), buf.data());
+                softmax_row(xf, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s, lowest, pp + r * t, t);
+                if (ot == at::kBFloat16) float_to_bf16(pp + r * t, reinterpret_cast<uint16_t*>(out.data_ptr<BF16>()) + r * t, t);
+            }
+        });
+        ctx->save_for_backward({probs, mask});
+        ctx->saved_data["scale"] = scale;
+        ctx->saved_data["dtype"] = static_cast<int64_t>(st);
+        return out;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        auto probs = saved[0], mask = saved[1];
+        double scale = ctx->saved_data["scale"].toDouble();
+        auto st = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+        auto g = grads[0].to(at::kFloat).contiguous();
+        int64_t b = probs.size(0), h = probs.size(1), sq = probs.size(2), t = probs.size(3);
+        auto d = at::empty(probs.sizes(), probs.options());
+        const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
+        bool round_s = st == at::kBFloat16;
+        at::parallel_for(0, b * h * sq, 16, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                int64_t bi = r / (h * sq), si = r % sq;
+                softmax_row_grad(probs.data_ptr<float>() + r * t, g.data_ptr<float>() + r * t, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s,
+                                 d.data_ptr<float>() + r * t, t);
+            }
+        });
+        return {st == at::kFloat ? d : d.to(st), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
+
 void require_cpu(const at::Tensor& t, const char* op) {
     if (!fusable(t)) throw std::invalid_argument(std::string(op) + ": the fused kernel takes dense CPU tensors");
 }
@@ -767,5 +870,15 @@ FTA_EXPORT fta_status fta_fused_cross_entropy_with_grad(fta_tensor logits, fta_t
         auto l = cross_entropy_with_grad(T(logits), T(targets), scale, g, ignore_index);
         *loss = wrap(l);
         *grad = wrap(g);
+    });
+}
+
+// Attention probabilities (see MaskedSoftmaxFunction): softmax(scores·scale, keys where allowed is false masked)
+// in float32, returned as out_dtype.
+FTA_EXPORT fta_status fta_fused_masked_softmax(fta_tensor scores, fta_tensor allowed, double scale, int32_t out_dtype, fta_tensor* out) {
+    return guard([&] {
+        require_cpu(T(scores), "masked_softmax");
+        require_cpu(T(allowed), "masked_softmax");
+        *out = wrap(MaskedSoftmaxFunction::apply(T(scores), T(allowed), scale, static_cast<int64_t>(dtype(out_dtype))));
     });
 }
