@@ -246,7 +246,7 @@ internal static class TrainBenchCommand
     }
 
     /// <summary>The best of a few 2048² matmuls in <paramref name="dtype"/> through the binding, in GFLOP/s.</summary>
-    internal static double PeakMatmulGflops(ScalarType dtype, int n = 2048, int rounds = 5)
+    internal static double PeakMatmulGflops(ScalarType dtype, int n = 2048, int rounds = 12)
     {
         using var scope = NewDisposeScope();
         var x = randn([n, n]).to_type(dtype);
