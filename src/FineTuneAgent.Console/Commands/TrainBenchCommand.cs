@@ -64,7 +64,7 @@ internal static class TrainBenchCommand
         var rank = new Option<int>("--rank") { Description = "LoRA r (alpha 2r, no dropout, 7 projections).", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads on both sides.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each layer in backward (ours only)." };
-        var plain = new Option<bool>("--plain") { Description = "Our unoptimised path: whole logits then the loss (HF's way)." };
+        var plain = new Option<bool>("--plain") { Description = "Our unoptimised path: the eager ATen ops instead of the fused kernels, and whole logits then the loss (HF's way)." };
         var pytorch = new Option<bool>("--pytorch") { Description = "Also run the configuration in plain PyTorch and print the ratios." };
         var python = new Option<string>("--python") { Description = "Python with torch (Debian's python3-torch: the same libtorch).", DefaultValueFactory = _ => "/usr/bin/python3" };
         var script = new Option<string?>("--script") { Description = "bench/python/train_bench.py (default: found above fta's folder or the current one)." };
@@ -182,6 +182,7 @@ internal static class TrainBenchCommand
         var stepEnds = new List<TimeSpan>();
         var losses = new List<double>();
         BenchProcess.ResetPeak();
+        using (a.Plain ? FusedKernels.Disable() : null)
         using (a.Profile is { } trace ? autograd.profile(trace) : null)
             trainer.Train(new SynchronousProgress<TrainingEvent>(e =>
             {
@@ -207,7 +208,7 @@ internal static class TrainBenchCommand
             ["layers"] = config.NumHiddenLayers,
             ["method"] = a.Method,
             ["dtype"] = a.Dtype,
-            ["head"] = a.Plain ? "plain" : "chunked",
+            ["path"] = a.Plain ? "plain (eager ops, whole logits)" : "optimised (fused kernels, chunked loss head)",
             ["gradient_checkpointing"] = a.GradientCheckpointing,
             ["threads"] = get_num_threads(),
             ["parameters"] = config.ParameterCount(),

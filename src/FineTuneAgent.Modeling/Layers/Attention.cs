@@ -97,7 +97,7 @@ public sealed class Attention : nn.Module
 
     /// <summary>Whether the shim's fused masked softmax takes these: CPU scores and result in float32 or bfloat16, a bool mask.</summary>
     private static bool FusedSoftmax(Tensor scores, ScalarType resultType, Tensor allowed) =>
-        scores.device.type == DeviceType.CPU && allowed.dtype == ScalarType.Bool
+        FusedKernels.Enabled && scores.device.type == DeviceType.CPU && allowed.dtype == ScalarType.Bool
         && scores.dtype is ScalarType.Float32 or ScalarType.BFloat16 && resultType is ScalarType.Float32 or ScalarType.BFloat16;
 
     /// <summary>torch.finfo(dtype).min: the additive mask value HF uses.</summary>

@@ -160,7 +160,7 @@ public static class LossHead
     /// scalar on the CPU. Elsewhere (CUDA) the eager ops.
     /// </summary>
     private static bool FusedScoring(Tensor logits) =>
-        logits.device.type == DeviceType.CPU && logits.dtype is ScalarType.Float32 or ScalarType.BFloat16;
+        FusedKernels.Enabled && logits.device.type == DeviceType.CPU && logits.dtype is ScalarType.Float32 or ScalarType.BFloat16;
 
     /// <summary>
     /// A chunk of 64 rows or more is padded with zero rows (targets ignored: no loss, no gradient) up to a multiple of

@@ -28,7 +28,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         var gate = gate_proj.call(x);
         var up = up_proj.call(x);
         // Fused on the CPU: one pass, and backward keeps gate and up instead of also silu(gate).
-        var h = gate.dtype == up.dtype && fused.Fusable(gate, up) ? fused.swiglu(gate, up) : gate.silu() * up;
+        var h = FusedKernels.Enabled && gate.dtype == up.dtype && fused.Fusable(gate, up) ? fused.swiglu(gate, up) : gate.silu() * up;
         return scope.MoveToOuter(down_proj.call(h));
     }
 

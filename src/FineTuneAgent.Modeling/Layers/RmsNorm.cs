@@ -24,7 +24,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         // One pass each way on the CPU, saving only the input and one float per row for backward.
-        if (fused.Fusable(input, weight))
+        if (FusedKernels.Enabled && fused.Fusable(input, weight))
             return fused.rms_norm(input, weight, _eps);
         using var scope = NewDisposeScope();
         var x = input.to_type(ScalarType.Float32);

@@ -80,7 +80,7 @@ public sealed class RotaryEmbedding : IDisposable
     /// </summary>
     public static Tensor ApplyToProjection(Tensor x, Tensor cos, Tensor sin)
     {
-        if (fused.Fusable(x, cos) && cos.dtype == sin.dtype)
+        if (FusedKernels.Enabled && fused.Fusable(x, cos) && cos.dtype == sin.dtype)
         {
             using var rotated = fused.rotary(x, cos, sin);
             return rotated.transpose(1, 2);

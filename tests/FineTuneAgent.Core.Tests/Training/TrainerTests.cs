@@ -70,13 +70,15 @@ public class TrainerTests
 
     [Theory]
     [InlineData("lora", false, false, 1e-4)]
-    [InlineData("lora", true, true, 1e-4)]
+    [InlineData("lora", true, false, 1e-4)]
     [InlineData("full", false, false, 1e-4)]   // the tied output weight trains: its gradient adds up chunk by chunk
-    // Full in bfloat16 updates bfloat16 weights: a gradient that rounds the other way at one element (the fused
-    // scoring's exp differs from libtorch's in the last float bits) moves that weight by a bfloat16 step, and that
-    // compounds; the runs stay within bfloat16's own resolution of each other.
+    // In bfloat16 the two paths round differently by design: eager's vectorised silu rounds each intermediate to
+    // bfloat16, the fused kernels only the tensors the model keeps, and the fused exp differs from libtorch's in
+    // the last float bits, which can flip a bfloat16 rounding; Full then updates bfloat16 weights, which compounds.
+    // The runs stay within bfloat16's own resolution of each other (2⁻⁸ of a loss near 4 is 0.016).
+    [InlineData("lora", true, true, 1e-2)]
     [InlineData("full", false, true, 1e-2)]
-    public void ChunkedLossHead_GivesThePlainHeadsLosses_Over20Steps(string method, bool checkpointing, bool bf16, double tolerance)
+    public void OptimisedPath_GivesThePlainPathsLosses_Over20Steps(string method, bool checkpointing, bool bf16, double tolerance)
     {
         var rows = TinyTraining.Rows(16);
         using var outA = new TempFolder();
@@ -91,14 +93,17 @@ public class TrainerTests
         };
         var validation = TinyTraining.Rows(20).Skip(16).ToList();
         var plainTrainer = new Trainer(plainModel.Adapted, options.ResolvedFor(method), rows, validation, outA.Path, TinyTraining.SaveOptions) { Head = LossHeadKind.Plain };
-        var plain = plainTrainer.Train();
+        // The plain path: eager ATen ops everywhere (no fused kernel) and whole logits, HF's way.
+        TrainingResult plain;
+        using (FusedKernels.Disable())
+            plain = plainTrainer.Train();
         var chunked = chunkedModel.Trainer(options, rows, outB.Path, validation).Train();
 
         Assert.Equal(20, plain.StepLosses.Count);
         Assert.Equal(20, chunked.StepLosses.Count);
         for (var i = 0; i < 20; i++)
             Assert.True(Math.Abs(plain.StepLosses[i].Loss - chunked.StepLosses[i].Loss) <= tolerance,
-                $"step {i + 1}: plain head {plain.StepLosses[i].Loss}, chunked {chunked.StepLosses[i].Loss}");
+                $"step {i + 1}: plain path {plain.StepLosses[i].Loss}, optimised {chunked.StepLosses[i].Loss}");
         Assert.Equal(plain.ValidationLosses.Count, chunked.ValidationLosses.Count);
         Assert.NotEmpty(plain.ValidationLosses);
         for (var i = 0; i < plain.ValidationLosses.Count; i++)
