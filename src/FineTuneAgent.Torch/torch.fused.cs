@@ -50,7 +50,7 @@ public static partial class torch
         /// Attention probabilities in one pass: softmax(scores·scale) over the last dimension in float32, keys where
         /// <paramref name="allowed"/> is false set to the scores' lowest value first (HF's masked_fill), returned as
         /// <paramref name="dtype"/>. scores (B, H, S, T) float32 or bfloat16; allowed (B, 1, S, T) bool. Backward
-        /// uses the float32 probabilities, as eager's softmax does.
+        /// reads the result (float32: eager's own probabilities; bfloat16: their rounding, which the matmul with the values keeps anyway).
         /// </summary>
         public static Tensor masked_softmax(Tensor scores, Tensor allowed, double scale, ScalarType dtype) =>
             Tensor.Result(FusedInterop.fta_fused_masked_softmax(scores.NativeHandle, allowed.NativeHandle, scale, (int)dtype, out var r), r);

@@ -753,8 +753,8 @@ at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& ta
 
 // ---------------------------------------------------------------------------------------------------------
 // Attention probabilities: softmax(scores·scale masked) in float32, as the output dtype. scores (B, H, S, T) in
-// float32 or bfloat16, allowed (B, 1, S, T) bool (true: the query may attend to the key). Saves the float32
-// probabilities for backward, as eager's softmax does.
+// float32 or bfloat16, allowed (B, 1, S, T) bool (true: the query may attend to the key). Backward reads the
+// result itself: eager's float32 probabilities when the result is float32, its bfloat16 rounding otherwise.
 
 float lowest_of(at::ScalarType t) {
     return t == at::kBFloat16 ? static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest()) : std::numeric_limits<float>::lowest();
@@ -772,23 +772,25 @@ struct MaskedSoftmaxFunction : public torch::autograd::Function<MaskedSoftmaxFun
         auto x = scores.contiguous();
         auto mask = allowed.contiguous();
         int64_t b = x.size(0), h = x.size(1), sq = x.size(2), t = x.size(3);
-        auto probs = at::empty(x.sizes(), x.options().dtype(at::kFloat));
-        auto out = ot == at::kFloat ? probs : at::empty(x.sizes(), x.options().dtype(ot));
+        // The result is what backward reads (in bfloat16 too: the matmul with the values saves this same tensor, so
+        // a separate float32 copy would double the largest activation of a layer; the gradient is rounded to the
+        // scores' dtype afterwards anyway).
+        auto out = at::empty(x.sizes(), x.options().dtype(ot));
         const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
-        float* pp = probs.data_ptr<float>();
         float lowest = lowest_of(st);
         bool round_s = st == at::kBFloat16;
         at::parallel_for(0, b * h * sq, 16, [&](int64_t begin, int64_t end) {
-            std::vector<float> buf(static_cast<size_t>(t));
+            std::vector<float> buf(static_cast<size_t>(t)), row(static_cast<size_t>(t));
             for (int64_t r = begin; r < end; ++r) {
                 int64_t bi = r / (h * sq), si = r % sq;
                 const float* xf = st == at::kFloat ? x.data_ptr<float>() + r * t
                                                    : (bf16_to_float(reinterpret_cast<const uint16_t*>(x.data_ptr<BF16>()) + r * t, buf.data(), t), buf.data());
-                softmax_row(xf, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s, lowest, pp + r * t, t);
-                if (ot == at::kBFloat16) float_to_bf16(pp + r * t, reinterpret_cast<uint16_t*>(out.data_ptr<BF16>()) + r * t, t);
+                float* pr = ot == at::kFloat ? out.data_ptr<float>() + r * t : row.data();
+                softmax_row(xf, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s, lowest, pr, t);
+                if (ot == at::kBFloat16) float_to_bf16(pr, reinterpret_cast<uint16_t*>(out.data_ptr<BF16>()) + r * t, t);
             }
         });
-        ctx->save_for_backward({probs, mask});
+        ctx->save_for_backward({out, mask});
         ctx->saved_data["scale"] = scale;
         ctx->saved_data["dtype"] = static_cast<int64_t>(st);
         return out;
@@ -801,14 +803,18 @@ struct MaskedSoftmaxFunction : public torch::autograd::Function<MaskedSoftmaxFun
         auto st = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
         auto g = grads[0].to(at::kFloat).contiguous();
         int64_t b = probs.size(0), h = probs.size(1), sq = probs.size(2), t = probs.size(3);
-        auto d = at::empty(probs.sizes(), probs.options());
+        auto d = at::empty(probs.sizes(), probs.options().dtype(at::kFloat));
         const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
         bool round_s = st == at::kBFloat16;
+        bool bf16_probs = probs.scalar_type() == at::kBFloat16;
         at::parallel_for(0, b * h * sq, 16, [&](int64_t begin, int64_t end) {
+            std::vector<float> row(static_cast<size_t>(t));
             for (int64_t r = begin; r < end; ++r) {
                 int64_t bi = r / (h * sq), si = r % sq;
-                softmax_row_grad(probs.data_ptr<float>() + r * t, g.data_ptr<float>() + r * t, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s,
-                                 d.data_ptr<float>() + r * t, t);
+                const float* pr = bf16_probs
+                    ? (bf16_to_float(reinterpret_cast<const uint16_t*>(probs.data_ptr<BF16>()) + r * t, row.data(), t), row.data())
+                    : probs.data_ptr<float>() + r * t;
+                softmax_row_grad(pr, g.data_ptr<float>() + r * t, mp + (bi * sq + si) * t, static_cast<float>(scale), round_s, d.data_ptr<float>() + r * t, t);
             }
         });
         return {st == at::kFloat ? d : d.to(st), at::Tensor(), at::Tensor(), at::Tensor()};
