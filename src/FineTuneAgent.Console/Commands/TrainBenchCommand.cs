@@ -114,14 +114,15 @@ internal static class TrainBenchCommand
         return null;
     }
 
-    private static ModelConfig ConfigFor(Args a, JsonObject builtIn)
+    /// <summary>The config.json of the shape --params names (a built-in size with the real model's overrides and layers).</summary>
+    private static JsonObject ConfigJson(Args a, JsonObject builtIn)
     {
         var (_, layers, overrides) = Shapes[(a.Arch, a.Params)];
         foreach (var (key, value) in overrides)
             builtIn[key] = value?.DeepClone();
         builtIn["num_hidden_layers"] = a.Layers ?? layers;
         builtIn["torch_dtype"] = a.Dtype == "bf16" ? "bfloat16" : "float32";
-        return ModelConfigReader.Parse(builtIn, $"{a.Arch} {a.Params} shape");
+        return builtIn;
     }
 
     private static JsonObject SettingsJson(Args a) => a.Method switch
@@ -148,7 +149,8 @@ internal static class TrainBenchCommand
         using var lease = host.AcquireMethod(PluginMethod(a.Method));
         var method = lease.Instance;
         var template = host.TemplateNamed(a.Arch);
-        var config = ConfigFor(a, template.BuiltInConfig(Shapes[(a.Arch, a.Params)].Size));
+        var configJson = ConfigJson(a, template.BuiltInConfig(Shapes[(a.Arch, a.Params)].Size));
+        var config = ModelConfigReader.Parse(configJson, $"{a.Arch} {a.Params} shape");
         var settingsJson = SettingsJson(a);
         foreach (var key in settingsJson.Where(p => p.Value is null).Select(p => p.Key).ToList())
             settingsJson.Remove(key);
@@ -211,6 +213,7 @@ internal static class TrainBenchCommand
             ["path"] = a.Plain ? "plain (eager ops, whole logits)" : "optimised (fused kernels, chunked loss head)",
             ["gradient_checkpointing"] = a.GradientCheckpointing,
             ["threads"] = get_num_threads(),
+            ["config"] = configJson.DeepClone(),
             ["parameters"] = config.ParameterCount(),
             ["hidden_size"] = config.HiddenSize,
             ["intermediate_size"] = config.IntermediateSize,
@@ -275,7 +278,7 @@ internal static class TrainBenchCommand
         if (pytorch)
         {
             progress.WriteLine("fta bench train: plain PyTorch …");
-            torch = RunPython(a, python, script ?? FindScript());
+            torch = RunPython(a, python, script ?? FindScript(), ours["config"]!.AsObject());
             // MFU against the peak our process measured: the same machine, dtype and libtorch.
             torch["mfu"] = (double)torch["tokens_per_s"]! * (double)ours["model_flops_per_token"]! / ((double)ours["peak_matmul_gflops"]! * 1e9);
         }
@@ -317,12 +320,9 @@ internal static class TrainBenchCommand
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static JsonObject RunPython(Args a, string python, string script)
+    /// <summary>The plain-PyTorch side on <paramref name="configJson"/>, the config our side trained.</summary>
+    private static JsonObject RunPython(Args a, string python, string script, JsonObject configJson)
     {
-        using var host = PluginHost.Load();
-        var template = host.TemplateNamed(a.Arch);
-        var configJson = template.BuiltInConfig(Shapes[(a.Arch, a.Params)].Size);
-        ConfigFor(a, configJson);   // fills configJson in place with the shape's overrides and layers
         var psi = new ProcessStartInfo(python, [script, "--config", configJson.ToJsonString(), "--method", a.Method, "--dtype", a.Dtype, "--seq-len", I(a.SeqLen),
             "--batch", I(a.Batch), "--steps", I(a.Steps), "--warmup", I(a.Warmup), "--rank", I(a.Rank), "--threads", I(a.Threads)])
         {

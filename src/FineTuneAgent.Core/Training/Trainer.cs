@@ -327,11 +327,9 @@ public sealed partial class Trainer
     /// <summary>The logits (B, S, V) of a batch, under the run's autocast.</summary>
     private Tensor Forward(TrainingBatch batch)
     {
-        var device = _adapted.Model.OutputWeight.device;
-        using var cast = Autocast(device);
-        if (device.type == DeviceType.CPU)
-            return _adapted.Model.forward(batch.InputIds, batch.AttentionMask, positionIds: batch.PositionIds);
-        return _adapted.Model.forward(batch.InputIds.to(device), batch.AttentionMask.to(device), positionIds: batch.PositionIds.to(device));
+        using var hidden = Hidden(batch);
+        using var cast = Autocast(hidden.device);
+        return nn.functional.linear(hidden, _adapted.Model.OutputWeight);
     }
 
     /// <summary>The normed last hidden states (B, S, H) of a batch, under the run's autocast: what the loss head projects.</summary>

@@ -53,7 +53,7 @@ public static class LossHead
                 using var chunkScope = NewDisposeScope();
                 var length = Math.Min(step, count - start);
                 var (rows, chunkTargets) = Padded(selected.narrow(0, start, length), targets.narrow(0, start, length));
-                sum.add_(ChunkSum(rows, outputWeight, chunkTargets, autocast));
+                sum.add_(ScoreChunk(rows, outputWeight, chunkTargets, autocast, divisor: 1, backward: false));
             }
         }
         var loss = sum / (double)(numItemsInBatch ?? count);
@@ -82,26 +82,7 @@ public static class LossHead
             using var chunkScope = NewDisposeScope();
             var (rows, chunkTargets) = Padded(selected.narrow(0, start, length).detach(), targets.narrow(0, start, length));
             var leaf = rows.requires_grad_(hiddenNeedsGrad);
-            Tensor logits;
-            using (autocast?.Invoke())
-                logits = nn.functional.linear(leaf, outputWeight);
-            if (FusedScoring(logits))
-            {
-                // The loss and d(loss)/d(logits) in one pass, then backward through the projection only.
-                var (chunkSum, logitsGrad) = fused.cross_entropy_with_grad(logits, chunkTargets, 1.0 / divisor);
-                if (needsBackward)
-                    logits.backward(logitsGrad);
-                using (no_grad())
-                    sum.add_(chunkSum.to_type(ScalarType.Float32) / divisor);
-            }
-            else
-            {
-                var chunkLoss = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), chunkTargets, ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum) / divisor;
-                if (needsBackward)
-                    chunkLoss.backward();
-                using (no_grad())
-                    sum.add_(chunkLoss.detach());
-            }
+            sum.add_(ScoreChunk(leaf, outputWeight, chunkTargets, autocast, divisor, needsBackward));   // detached: no graph on sum
             if (hiddenNeedsGrad)
                 gradients.Add(chunkScope.MoveToOuter(rows.size(0) == length ? leaf.grad! : leaf.grad!.narrow(0, 0, length)));
         }
@@ -139,19 +120,27 @@ public static class LossHead
         return (selected, targets, positions.Count);
     }
 
-    /// <summary>Sum of the cross-entropy of one chunk's tokens; the projection under autocast, the scoring in float32.</summary>
-    private static Tensor ChunkSum(Tensor hidden, Tensor outputWeight, Tensor targets, Func<IDisposable?>? autocast)
+    /// <summary>
+    /// Projects one chunk's rows (under autocast) and scores them in float32: returns Σ cross-entropy / divisor,
+    /// detached. With <paramref name="backward"/> it also backpropagates that through the projection (the fused
+    /// scoring gives d(loss)/d(logits) directly; the eager one goes through autograd).
+    /// </summary>
+    private static Tensor ScoreChunk(Tensor rows, Tensor outputWeight, Tensor targets, Func<IDisposable?>? autocast, double divisor, bool backward)
     {
         Tensor logits;
         using (autocast?.Invoke())
-            logits = nn.functional.linear(hidden, outputWeight);
+            logits = nn.functional.linear(rows, outputWeight);
         if (FusedScoring(logits))
         {
-            var (loss, grad) = fused.cross_entropy_with_grad(logits, targets);
-            grad.Dispose();
-            return loss.to_type(ScalarType.Float32);
+            var (sum, logitsGrad) = fused.cross_entropy_with_grad(logits, targets, 1.0 / divisor);
+            if (backward)
+                logits.backward(logitsGrad);
+            return sum.to_type(ScalarType.Float32) / divisor;
         }
-        return nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), targets, ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum);
+        var loss = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), targets, ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum) / divisor;
+        if (backward)
+            loss.backward();
+        return loss.detach();
     }
 
     /// <summary>
