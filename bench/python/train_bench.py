@@ -125,6 +125,7 @@ def main():
     optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
     ids = torch.randint(0, v, (a.batch, a.seq_len))
 
+    resident_before = vm("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
     times, losses = [], []
@@ -150,6 +151,7 @@ def main():
         "step_ms_all": [t * 1000 for t in times], "losses": losses,
         "tokens_per_s": a.batch * a.seq_len / step_s,
         "peak_memory_gb": vm("VmHWM") / 1e9,
+        "resident_before_steps_gb": resident_before / 1e9,
     }))
 
 

@@ -42,8 +42,26 @@ public static partial class torch
         /// </summary>
         public static (Tensor Loss, Tensor Grad) cross_entropy_with_grad(Tensor logits, Tensor targets, double scale = 1.0, long ignore_index = -100)
         {
-            Status.Check(FusedInterop.fta_fused_cross_entropy_with_grad(logits.NativeHandle, targets.NativeHandle, scale, ignore_index, out var loss, out var grad));
+            Status.Check(FusedInterop.fta_fused_cross_entropy_with_grad(logits.NativeHandle, targets.NativeHandle, scale, ignore_index, 1, out var loss, out var grad));
             return (Tensor.Result(0, loss), Tensor.Result(0, grad));
+        }
+
+        /// <summary>
+        /// As <see cref="cross_entropy_with_grad"/>, but the gradient is written over <paramref name="logits"/> (which
+        /// must be contiguous): a chunk's logits are not needed once their gradient exists, so no second logits-sized
+        /// buffer is allocated. Returns the loss sum; backpropagate <paramref name="logits"/> itself afterwards.
+        /// </summary>
+        public static Tensor cross_entropy_with_grad_(Tensor logits, Tensor targets, double scale = 1.0, long ignore_index = -100)
+        {
+            Status.Check(FusedInterop.fta_fused_cross_entropy_with_grad(logits.NativeHandle, targets.NativeHandle, scale, ignore_index, 2, out var loss, out _));
+            return Tensor.Result(0, loss);
+        }
+
+        /// <summary>The loss sum of <see cref="cross_entropy_with_grad"/> alone (float64 scalar), with no gradient computed.</summary>
+        public static Tensor cross_entropy_sum(Tensor logits, Tensor targets, long ignore_index = -100)
+        {
+            Status.Check(FusedInterop.fta_fused_cross_entropy_with_grad(logits.NativeHandle, targets.NativeHandle, 1.0, ignore_index, 0, out var loss, out _));
+            return Tensor.Result(0, loss);
         }
 
         /// <summary>

@@ -186,6 +186,44 @@ public class FusedKernelTests
         Assert.Equal(0.0, g[0].sum().ToDouble(), type == ScalarType.Float32 ? 1e-5 : 1e-2);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void CrossEntropyWithGradInPlace_WritesTheSameGradientOverTheLogits_AndTheSumAloneIsTheSameLoss(ScalarType type)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(14);
+        var logits0 = (randn([6, 5000]) * 4).to_type(type);
+        var targets = tensor(new long[] { 3, -100, 4999, 0, 17, 2500 }, [6]);
+
+        var (loss, grad) = fused.cross_entropy_with_grad(logits0, targets, 0.5);
+        var sumOnly = fused.cross_entropy_sum(logits0, targets);
+        var inPlace = logits0.clone();
+        var inPlaceLoss = fused.cross_entropy_with_grad_(inPlace, targets, 0.5);
+
+        Assert.Equal(loss.ToDouble(), sumOnly.ToDouble());
+        Assert.Equal(loss.ToDouble(), inPlaceLoss.ToDouble());
+        Assert.True(grad.equal(inPlace), "the gradient written over the logits differs from the returned one");
+    }
+
+    [Fact]
+    public void CrossEntropyWithGradInPlace_RefusesStridedLogits_AndLogitsAnotherNodeSaved()
+    {
+        using var scope = NewDisposeScope();
+        var targets = tensor(new long[] { 1, 2 }, [2]);
+        var strided = randn([10, 2]).t();
+        var e = Assert.Throws<TorchArgumentException>(() => fused.cross_entropy_with_grad_(strided, targets));
+        Assert.Contains("contiguous", e.Message);
+
+        // sin saves its input for backward; overwriting that input with the gradient must not pass silently.
+        var x = randn([2, 10]).requires_grad_();
+        var saved = x * 2;
+        var downstream = saved.sin().sum();
+        using (no_grad())
+            fused.cross_entropy_with_grad_(saved, targets);
+        Assert.ThrowsAny<Exception>(() => downstream.backward());
+    }
+
     [Fact]
     public void CrossEntropyWithGrad_TargetOutsideTheVocabulary_IsNamed()
     {

@@ -58,21 +58,6 @@ public sealed record MemoryEstimate
         + Math.Max(ActivationBytesUsed + WorkspaceBytes + (GradientCheckpointing ? 0 : GradientBytes), GradientBytes + OptimizerStepBytes);
 
     /// <summary>
-    /// Resident memory of a CPU run whose glibc heap keeps what it frees (CpuAllocator.RetainFreedMemory,
-    /// as fta train does): freed blocks are reused only where a later request fits, so after a few
-    /// steps the heap settles at about the persistent memory plus twice the step's transient peak
-    /// (everything of <see cref="TotalBytes"/> above weights, constants and optimizer state, the
-    /// gradients included: they are freed and reallocated every step). Measured (fta bench methods
-    /// with MALLOC_MMAP_MAX_=0 and MALLOC_TRIM_THRESHOLD_ at its maximum; qwen3, 2 layers of 1024,
-    /// vocabulary 32,000, 512 tokens, fp32; plateau by the fifth step; this formula in brackets):
-    /// LoRA 980–1,103 MiB (1,047), Full 1,973–2,224 (2,013), QLoRA-4 883 (967), Freeze 1,246
-    /// (1,513, an overestimate); the live peak was 681, 1,336, 577 and 930. The plateau varies by
-    /// ~12 % between runs (which arena and hole a request lands in). GPU caching allocators have
-    /// their own slack, not modelled here.
-    /// </summary>
-    public long RetainedHeapBytes => 2 * TotalBytes - (WeightBytes + OptimizerBytes + QuantizationConstantBytes);
-
-    /// <summary>
     /// The components as labelled lines, for tables and charts; the total counts the transient ones
     /// as <see cref="TotalBytes"/> says (the larger of backward's and the optimizer step's).
     /// </summary>

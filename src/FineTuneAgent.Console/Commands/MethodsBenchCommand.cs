@@ -200,7 +200,6 @@ internal static class MethodsBenchCommand
             ["adapted_model_mib"] = (adaptedRss - baseline) / mib,
             ["training_peak_above_baseline_mib"] = (trainingPeak - baseline) / mib,
             ["estimate_mib"] = estimate.TotalBytes / mib,
-            ["estimate_retained_heap_mib"] = estimate.RetainedHeapBytes / mib,
             ["estimate_components_mib"] = new JsonObject(estimate.Components.Select(c => KeyValuePair.Create(c.Component, (JsonNode?)Math.Round(c.Bytes / mib, 1)))),
             ["phase_peaks_mib"] = phases,
         };

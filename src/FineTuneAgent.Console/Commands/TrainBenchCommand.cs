@@ -183,7 +183,10 @@ internal static class TrainBenchCommand
         };
         var stepEnds = new List<TimeSpan>();
         var losses = new List<double>();
+        var residentBefore = BenchProcess.ProcStatus("VmRSS");
         BenchProcess.ResetPeak();
+        cpu.allocator.reset_peak();
+        var reuseBefore = cpu.allocator.reuse();
         using (a.Plain ? FusedKernels.Disable() : null)
         using (a.Profile is { } trace ? autograd.profile(trace) : null)
             trainer.Train(new SynchronousProgress<TrainingEvent>(e =>
@@ -197,6 +200,7 @@ internal static class TrainBenchCommand
         if (a.Profile is { } written)
             ProfileSummary.Print(written, System.Console.Error, a.Warmup + a.Steps);
         var peak = BenchProcess.ProcStatus("VmHWM");
+        var reuse = cpu.allocator.reuse();
         var times = stepEnds.Select((end, i) => (end - (i == 0 ? TimeSpan.Zero : stepEnds[i - 1])).TotalMilliseconds).Skip(a.Warmup).ToList();
         var sorted = times.Order().ToList();
         var stepMs = sorted[sorted.Count / 2];
@@ -230,6 +234,15 @@ internal static class TrainBenchCommand
             ["losses"] = new JsonArray(losses.Select(l => (JsonNode)l).ToArray()),
             ["tokens_per_s"] = tokensPerSecond,
             ["peak_memory_gb"] = peak / 1e9,
+            ["resident_before_steps_gb"] = residentBefore / 1e9,
+            ["cpu_allocator"] = cpu.allocator.is_active()
+                ? new JsonObject
+                {
+                    ["peak_gb"] = cpu.allocator.peak_bytes() / 1e9,
+                    ["hits"] = reuse.Hits - reuseBefore.Hits,
+                    ["misses"] = reuse.Misses - reuseBefore.Misses,
+                }
+                : null,
             ["model_flops_per_token"] = flopsPerToken,
             ["peak_matmul_gflops"] = peakGflops,
             ["mfu"] = flopsPerToken * tokensPerSecond / (peakGflops * 1e9),

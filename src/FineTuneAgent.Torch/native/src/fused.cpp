@@ -690,7 +690,8 @@ FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restr
         })
 }
 
-// One row: returns log Σ exp(x) − x[target]; writes (softmax(x) − onehot(target))·scale into grad.
+// One row: returns log Σ exp(x) − x[target]; writes (softmax(x) − onehot(target))·scale into grad unless grad is
+// null. grad may be x itself: the row is read into work before anything is written.
 template <class T>
 double ce_row(const T* x, int64_t v, int64_t target, float scale, float* work, T* grad) {
     const float* xf;
@@ -704,6 +705,8 @@ double ce_row(const T* x, int64_t v, int64_t target, float scale, float* work, T
     float m = row_max(xf, v);
     if constexpr (!std::is_same_v<T, BF16>) std::memcpy(work, xf, static_cast<size_t>(v) * sizeof(float));
     double sum = exp_shifted_sum(work, v, m);
+    double loss = static_cast<double>(m) + std::log(sum) - static_cast<double>(target_logit);
+    if (grad == nullptr) return loss;
     float factor = static_cast<float>(scale / sum);
     float target_softmax = work[target];
     if constexpr (std::is_same_v<T, BF16>)
@@ -711,14 +714,21 @@ double ce_row(const T* x, int64_t v, int64_t target, float scale, float* work, T
     else
         scale_to_float(work, v, factor, grad);
     grad[target] = static_cast<T>(target_softmax * factor - scale);
-    return static_cast<double>(m) + std::log(sum) - static_cast<double>(target_logit);
+    return loss;
 }
 
 void require_cpu(const at::Tensor& t, const char* op);
 
-at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& targets, double scale, at::Tensor& grad, int64_t ignore_index) {
+// Where cross_entropy_with_grad puts the gradient: nowhere (the loss only), a new tensor, or over the logits
+// themselves (a chunk's logits are not needed once their gradient exists: the projection's backward reads its
+// input and weight, so writing over them saves a logits-sized buffer).
+enum class GradTo : int32_t { None = 0, NewTensor = 1, Logits = 2 };
+
+at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& targets, double scale, GradTo to, at::Tensor& grad, int64_t ignore_index) {
     if (input.dim() != 2 || targets.dim() != 1 || targets.size(0) != input.size(0) || targets.scalar_type() != at::kLong)
         throw std::invalid_argument("cross_entropy_with_grad: logits must be (N, V) and targets (N) int64");
+    if (to == GradTo::Logits && !input.is_contiguous())
+        throw std::invalid_argument("cross_entropy_with_grad: the gradient goes over the logits only when they are contiguous");
     auto x = input.contiguous();
     auto t = targets.contiguous();
     int64_t n = x.size(0), v = x.size(1);
@@ -726,20 +736,23 @@ at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& ta
     for (int64_t r = 0; r < n; ++r)
         if (tp[r] != ignore_index && (tp[r] < 0 || tp[r] >= v))
             throw std::out_of_range("cross_entropy_with_grad: target " + std::to_string(tp[r]) + " of row " + std::to_string(r) + " is outside 0.." + std::to_string(v - 1));
-    grad = at::empty({n, v}, x.options());
+    grad = to == GradTo::NewTensor ? at::empty({n, v}, x.options()) : to == GradTo::Logits ? x : at::Tensor();
+    // Written through the data pointer: bumping the version makes autograd refuse, instead of silently reading the
+    // gradient, if some node saved these logits for its backward.
+    if (to == GradTo::Logits) x.unsafeGetTensorImpl()->bump_version();
     std::vector<double> losses(static_cast<size_t>(n), 0.0);
     auto run = [&](auto tag) {
         using T = decltype(tag);
         const T* xp = x.data_ptr<T>();
-        T* gp = grad.data_ptr<T>();
+        T* gp = grad.defined() ? grad.data_ptr<T>() : nullptr;
         at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
             std::vector<float> work(static_cast<size_t>(v));
             for (int64_t r = b; r < e; ++r) {
                 if (tp[r] == ignore_index) {
-                    std::fill(gp + r * v, gp + (r + 1) * v, static_cast<T>(0.0f));
+                    if (gp != nullptr) std::fill(gp + r * v, gp + (r + 1) * v, static_cast<T>(0.0f));
                     continue;
                 }
-                losses[static_cast<size_t>(r)] = ce_row<T>(xp + r * v, v, tp[r], static_cast<float>(scale), work.data(), gp + r * v);
+                losses[static_cast<size_t>(r)] = ce_row<T>(xp + r * v, v, tp[r], static_cast<float>(scale), work.data(), gp != nullptr ? gp + r * v : nullptr);
             }
         });
     };
@@ -865,17 +878,21 @@ FTA_EXPORT fta_status fta_profiler_stop(void* handle) {
 }
 
 // Σ over rows of cross-entropy(logits[r], targets[r]) (rows whose target is ignore_index count 0), as float64,
-// and the gradient of scale·that sum with respect to the logits, in the logits' dtype. No autograd node: the
-// caller backpropagates the gradient through whatever produced the logits.
-FTA_EXPORT fta_status fta_fused_cross_entropy_with_grad(fta_tensor logits, fta_tensor targets, double scale, int64_t ignore_index,
+// and the gradient of scale·that sum with respect to the logits, in the logits' dtype: grad_to 0 computes no
+// gradient (*grad is null), 1 returns it as a new tensor, 2 writes it over the logits (contiguous; *grad is then
+// null too — the logits hold it). No autograd node: the caller backpropagates the gradient through whatever
+// produced the logits.
+FTA_EXPORT fta_status fta_fused_cross_entropy_with_grad(fta_tensor logits, fta_tensor targets, double scale, int64_t ignore_index, int32_t grad_to,
                                                         fta_tensor* loss, fta_tensor* grad) {
     return guard([&] {
         require_cpu(T(logits), "cross_entropy_with_grad");
+        if (grad_to < 0 || grad_to > 2) throw std::invalid_argument("cross_entropy_with_grad: grad_to must be 0, 1 or 2");
         at::NoGradGuard no_grad;
         at::Tensor g;
-        auto l = cross_entropy_with_grad(T(logits), T(targets), scale, g, ignore_index);
+        auto to = static_cast<GradTo>(grad_to);
+        auto l = cross_entropy_with_grad(T(logits), T(targets), scale, to, g, ignore_index);
         *loss = wrap(l);
-        *grad = wrap(g);
+        *grad = to == GradTo::NewTensor ? wrap(g) : nullptr;
     });
 }
 

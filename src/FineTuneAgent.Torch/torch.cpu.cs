@@ -1,0 +1,51 @@
+using FineTuneAgent.Torch.Interop;
+
+namespace FineTuneAgent.Torch;
+
+public static partial class torch
+{
+    /// <summary>The CPU side of libtorch as this shim configures it.</summary>
+    public static class cpu
+    {
+        /// <summary>
+        /// The shim's caching allocator for large CPU tensors (native/src/cpu_allocator.cpp): every block of 1 MiB or more
+        /// is its own mapping, never split, and freed blocks are kept for reuse by requests of nearly their size, up to a
+        /// limit (FTA_CPU_CACHE_MB, default 1024). Off when FTA_CPU_ALLOCATOR=default was set before the shim loaded.
+        /// </summary>
+        public static class allocator
+        {
+            /// <summary>Whether the caching allocator serves CPU tensors in this process.</summary>
+            public static bool is_active() => Stats().Active;
+
+            /// <summary>Bytes of large blocks now handed out to tensors.</summary>
+            public static long live_bytes() => Stats().Live;
+
+            /// <summary>Bytes of freed large blocks kept for reuse.</summary>
+            public static long cached_bytes() => Stats().Cached;
+
+            /// <summary>The largest live + kept bytes since the process started or <see cref="reset_peak"/>.</summary>
+            public static long peak_bytes() => Stats().Peak;
+
+            /// <summary>Large requests served by a kept block, and those that mapped a new one.</summary>
+            public static (long Hits, long Misses) reuse()
+            {
+                var s = Stats();
+                return (s.Hits, s.Misses);
+            }
+
+            public static void reset_peak() => Status.Check(RuntimeInterop.fta_cpu_allocator_reset_peak());
+
+            /// <summary>Unmaps every kept block, returning its memory to the system (the limit stays).</summary>
+            public static void empty_cache() => Status.Check(RuntimeInterop.fta_cpu_allocator_empty_cache());
+
+            /// <summary>Sets the most bytes kept for reuse, unmapping kept blocks beyond it (0 keeps none).</summary>
+            public static void set_cache_limit(long bytes) => Status.Check(RuntimeInterop.fta_cpu_allocator_set_limit(bytes));
+
+            private static (bool Active, long Live, long Cached, long Peak, long Hits, long Misses) Stats()
+            {
+                Status.Check(RuntimeInterop.fta_cpu_allocator_stats(out var active, out var live, out var cached, out var peak, out var hits, out var misses));
+                return (active != 0, live, cached, peak, hits, misses);
+            }
+        }
+    }
+}
