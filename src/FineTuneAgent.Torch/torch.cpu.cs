@@ -9,8 +9,8 @@ public static partial class torch
     {
         /// <summary>
         /// The shim's caching allocator for large CPU tensors (native/src/cpu_allocator.cpp): every block of 1 MiB or more
-        /// is its own mapping, never split, and freed blocks are kept for reuse by requests of nearly their size, up to a
-        /// limit (FTA_CPU_CACHE_MB, default 1024). Off when FTA_CPU_ALLOCATOR=default was set before the shim loaded.
+        /// is its own mapping, never split; freed blocks are kept for reuse by requests of nearly their size, or resized
+        /// for others, up to a limit (FTA_CPU_CACHE_MB, default 4096). Off when FTA_CPU_ALLOCATOR=default was set before the shim loaded.
         /// </summary>
         public static class allocator
         {
@@ -26,11 +26,11 @@ public static partial class torch
             /// <summary>The largest live + kept bytes since the process started or <see cref="reset_peak"/>.</summary>
             public static long peak_bytes() => Stats().Peak;
 
-            /// <summary>Large requests served by a kept block, and those that mapped a new one.</summary>
-            public static (long Hits, long Misses) reuse()
+            /// <summary>Large requests served by a kept block as it was, by resizing a kept block, and by a new mapping.</summary>
+            public static (long Hits, long Resized, long Misses) reuse()
             {
                 var s = Stats();
-                return (s.Hits, s.Misses);
+                return (s.Hits, s.Resized, s.Misses);
             }
 
             public static void reset_peak() => Status.Check(RuntimeInterop.fta_cpu_allocator_reset_peak());
@@ -41,10 +41,10 @@ public static partial class torch
             /// <summary>Sets the most bytes kept for reuse, unmapping kept blocks beyond it (0 keeps none).</summary>
             public static void set_cache_limit(long bytes) => Status.Check(RuntimeInterop.fta_cpu_allocator_set_limit(bytes));
 
-            private static (bool Active, long Live, long Cached, long Peak, long Hits, long Misses) Stats()
+            private static (bool Active, long Live, long Cached, long Peak, long Hits, long Resized, long Misses) Stats()
             {
-                Status.Check(RuntimeInterop.fta_cpu_allocator_stats(out var active, out var live, out var cached, out var peak, out var hits, out var misses));
-                return (active != 0, live, cached, peak, hits, misses);
+                Status.Check(RuntimeInterop.fta_cpu_allocator_stats(out var active, out var live, out var cached, out var peak, out var hits, out var resized, out var misses));
+                return (active != 0, live, cached, peak, hits, resized, misses);
             }
         }
     }

@@ -20,34 +20,53 @@ public class CpuAllocatorTests
     {
         cpu.allocator.empty_cache();
         var live0 = cpu.allocator.live_bytes();
-        var (hits0, misses0) = cpu.allocator.reuse();
+        var (hits0, resized0, misses0) = cpu.allocator.reuse();
 
         var first = empty([4 * MiB / 4], ScalarType.Float32);      // 4 MiB
         Assert.Equal(live0 + 4 * MiB, cpu.allocator.live_bytes());
-        Assert.Equal((hits0, misses0 + 1), cpu.allocator.reuse());
+        Assert.Equal((hits0, resized0, misses0 + 1), cpu.allocator.reuse());
         first.Dispose();
         Assert.Equal(live0, cpu.allocator.live_bytes());
         Assert.Equal(4 * MiB, cpu.allocator.cached_bytes());
 
         // 100 KiB less: the kept block is at most an eighth larger than the request, so it serves it.
         using var second = full([(4 * MiB - 100 * 1024) / 4], 3.5f, ScalarType.Float32);
-        Assert.Equal((hits0 + 1, misses0 + 1), cpu.allocator.reuse());
+        Assert.Equal((hits0 + 1, resized0, misses0 + 1), cpu.allocator.reuse());
         Assert.Equal(0, cpu.allocator.cached_bytes());
         Assert.Equal(3.5, second.sum().ToDouble() / second.numel(), 12);
     }
 
     [Fact]
-    public void RequestMuchLargerThanTheKeptBlock_MapsANewOne_AndUnmapsTheIdleBlockFirst()
+    public void RequestLargerThanEveryKeptBlock_GrowsTheLargest_AndUnmapsAsMuchIdleMemory()
     {
         cpu.allocator.empty_cache();
-        empty([2 * MiB], ScalarType.Byte).Dispose();
-        Assert.Equal(2 * MiB, cpu.allocator.cached_bytes());
-        var (hits0, misses0) = cpu.allocator.reuse();
+        var a = empty([2 * MiB], ScalarType.Byte);
+        var b = empty([2 * MiB], ScalarType.Byte);
+        a.Dispose();
+        b.Dispose();
+        Assert.Equal(4 * MiB, cpu.allocator.cached_bytes());
+        var (hits0, resized0, misses0) = cpu.allocator.reuse();
 
-        using var big = empty([3 * MiB], ScalarType.Byte);        // half again as large: not served by the 2 MiB block
-        Assert.Equal((hits0, misses0 + 1), cpu.allocator.reuse());
-        // The idle block was traded for the new one instead of staying mapped beside it.
+        // Half again as large as any kept block: one grows to it (1 MiB more), the other (2 MiB) is unmapped for it.
+        using var big = full([3 * MiB], 7, ScalarType.Byte);
+        Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
         Assert.Equal(0, cpu.allocator.cached_bytes());
+        Assert.Equal(7.0 * 3 * MiB, big.to_type(ScalarType.Float64).sum().ToDouble());
+    }
+
+    [Fact]
+    public void RequestMuchSmallerThanAKeptBlock_ShrinksIt()
+    {
+        cpu.allocator.empty_cache();
+        empty([16 * MiB], ScalarType.Byte).Dispose();
+        var live0 = cpu.allocator.live_bytes();
+        var (hits0, resized0, misses0) = cpu.allocator.reuse();
+
+        using var small = full([2 * MiB], 9, ScalarType.Byte);
+        Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
+        Assert.Equal(live0 + 2 * MiB, cpu.allocator.live_bytes());    // the block shrank to the request
+        Assert.Equal(0, cpu.allocator.cached_bytes());
+        Assert.Equal(9.0 * 2 * MiB, small.to_type(ScalarType.Float64).sum().ToDouble());
     }
 
     [Fact]
@@ -79,7 +98,7 @@ public class CpuAllocatorTests
         }
         finally
         {
-            cpu.allocator.set_cache_limit(1024 * MiB);
+            cpu.allocator.set_cache_limit(4096 * MiB);
         }
         Assert.Throws<TorchArgumentException>(() => cpu.allocator.set_cache_limit(-1));
     }

@@ -240,6 +240,7 @@ internal static class TrainBenchCommand
                 {
                     ["peak_gb"] = cpu.allocator.peak_bytes() / 1e9,
                     ["hits"] = reuse.Hits - reuseBefore.Hits,
+                    ["resized"] = reuse.Resized - reuseBefore.Resized,
                     ["misses"] = reuse.Misses - reuseBefore.Misses,
                 }
                 : null,

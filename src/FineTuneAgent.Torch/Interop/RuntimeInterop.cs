@@ -20,7 +20,7 @@ internal static partial class RuntimeInterop
     [LibraryImport(Lib)] internal static partial int fta_cuda_is_available(out int available);
     [LibraryImport(Lib)] internal static partial int fta_cuda_device_count(out int count);
     [LibraryImport(Lib)] internal static partial int fta_cuda_memory_info(int device, out long allocated, out long reserved, out long total, out long free);
-    [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_stats(out int active, out long live, out long cached, out long peak, out long hits, out long misses);
+    [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_stats(out int active, out long live, out long cached, out long peak, out long hits, out long resized, out long misses);
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_reset_peak();
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_set_limit(long bytes);
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_empty_cache();

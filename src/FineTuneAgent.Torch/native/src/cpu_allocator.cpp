@@ -1,21 +1,21 @@
 // A caching allocator for large CPU tensors, installed over libtorch's default CPU allocator when the shim loads.
 //
-// Why: libtorch's default CPU allocator is glibc's posix_memalign. Training allocates and frees the same large
-// sizes layer after layer (activations kept for backward between transients freed at once); glibc serves
-// blocks under its dynamic mmap threshold (up to 32 MiB) from heap arenas, splits freed blocks for smaller
-// requests and can only return the top of a heap, so the resident size grows by holes nobody reuses: 33 MB per
-// Qwen3-0.6B layer at sequence 512 in float32, measured as the difference between glibc's default and
-// MALLOC_MMAP_THRESHOLD_=131072 (every large block its own mapping, returned when freed). The fixed threshold
-// removes the holes but refaults and zero-fills every large block on every allocation: 12–19 % slower steps.
+// Why: libtorch's default CPU allocator is glibc's malloc. Left as it is, glibc maps every block above its dynamic
+// threshold (up to 32 MiB) afresh and unmaps it when freed, so the large tensors of every step are page-faulted and
+// zeroed again (the built-in job ran at a quarter of the speed); told to keep what it frees, as fta train did
+// (CpuAllocator.RetainFreedMemory), it serves them from heap arenas, splits freed blocks for smaller requests and
+// can return only a heap's top, so resident memory settled near twice the step's transient peak (Qwen3-0.6B LoRA
+// at sequence 512 in float32: 6.65 GB where the tensors held at most about 4.7).
 //
 // Here every block of at least kMinCached bytes is its own anonymous mapping, never split. A freed block is kept
 // for reuse by a later request of nearly its size (at most an eighth larger), which is what training asks for
-// next; a request no kept block fits first unmaps kept blocks, least recently freed first, at least as many bytes
-// as it maps, so idle blocks are traded for the new one instead of adding to it; and the kept bytes never exceed
-// a limit (FTA_CPU_CACHE_MB, default 1024; 0 keeps nothing). Smaller requests go to the default allocator.
-// Kept blocks were resident when they were freed, and a miss unmaps as much as it maps while anything is kept, so
-// the resident size of large blocks peaks at the peak of the bytes tensors hold (plus at most an eighth of a reused
-// block), whatever the limit; the limit bounds only what stays mapped while nothing asks for it (empty_cache frees it).
+// next. A request no kept block fits resizes one (mremap: the smallest larger one shrinks and returns its tail,
+// or the largest smaller one grows, keeping its resident pages, while idle blocks as large as the growth are
+// unmapped), so resident memory does not grow while anything is kept and few pages are faulted afresh. Kept bytes
+// never exceed a limit (FTA_CPU_CACHE_MB, default 4096; 0 keeps nothing). Smaller requests go to the default allocator.
+// Kept blocks were resident when they were freed and are traded, never added, for new memory, so the resident size
+// of large blocks peaks at the peak of the bytes tensors hold (plus at most an eighth of a reused block), whatever
+// the limit; the limit bounds only what stays mapped while nothing asks for it (empty_cache frees it all).
 // FTA_CPU_ALLOCATOR=default leaves libtorch's allocator in place.
 #include "common.h"
 
@@ -40,8 +40,9 @@ struct Stats {
     int64_t live = 0;       // bytes in blocks handed out
     int64_t cached = 0;     // bytes in kept blocks
     int64_t peak = 0;       // largest live + cached since the last reset
-    int64_t hits = 0;       // requests served by a kept block
-    int64_t misses = 0;     // requests that mapped a new block
+    int64_t hits = 0;       // requests served by a kept block as it was
+    int64_t resized = 0;    // requests served by resizing a kept block
+    int64_t misses = 0;     // requests that mapped a new block (nothing was kept)
 };
 
 class CachingCpuAllocator final : public c10::Allocator {
@@ -100,16 +101,30 @@ class CachingCpuAllocator final : public c10::Allocator {
             std::lock_guard<std::mutex> lock(mutex_);
             auto it = free_.lower_bound(size);
             if (it != free_.end() && it->first <= size + size / 8) {
+                // A kept block of nearly this size: reused as it is.
                 size = it->first;
                 p = it->second;
-                lru_.erase(kept_.at(p).age);
-                kept_.erase(p);
-                free_.erase(it);
-                stats_.cached -= static_cast<int64_t>(size);
+                forget(it);
                 stats_.hits++;
+            } else if (!free_.empty()) {
+                // None fits: the smallest larger block shrinks to the size (its tail pages go back), or else the largest
+                // smaller one grows to it (its pages stay, only the rest is new) and idle blocks as large as the growth
+                // are unmapped, so resident memory does not grow while anything is kept.
+                if (it == free_.end()) --it;
+                void* old = it->second;
+                size_t old_size = it->first;
+                forget(it);
+                p = mremap(old, old_size, size, old_size > size ? 0 : MREMAP_MAYMOVE);
+                if (p == MAP_FAILED) {
+                    munmap(old, old_size);
+                    p = nullptr;
+                }
+                if (size > old_size) {
+                    size_t growth = size - old_size;
+                    trim_to(static_cast<size_t>(stats_.cached) > growth ? static_cast<size_t>(stats_.cached) - growth : 0);
+                }
+                stats_.resized++;
             } else {
-                // Idle blocks of other sizes go first, so a miss maps no more than it unmaps when they suffice.
-                trim_to(static_cast<size_t>(stats_.cached) > size ? static_cast<size_t>(stats_.cached) - size : 0);
                 stats_.misses++;
             }
         }
@@ -128,6 +143,14 @@ class CachingCpuAllocator final : public c10::Allocator {
         stats_.live += static_cast<int64_t>(size);
         stats_.peak = std::max(stats_.peak, stats_.live + stats_.cached);
         return p;
+    }
+
+    // Takes a kept block out of the cache's indexes (it stays mapped). Holds mutex_.
+    void forget(std::multimap<size_t, void*>::iterator it) {
+        lru_.erase(kept_.at(it->second).age);
+        kept_.erase(it->second);
+        stats_.cached -= static_cast<int64_t>(it->first);
+        free_.erase(it);
     }
 
     static void free_block(void* p) { instance->keep(p); }
@@ -186,10 +209,10 @@ CachingCpuAllocator* CachingCpuAllocator::instance = nullptr;
 
 size_t limit_from_environment() {
     const char* mb = std::getenv("FTA_CPU_CACHE_MB");
-    if (mb == nullptr || *mb == '\0') return size_t{1024} << 20;
+    if (mb == nullptr || *mb == '\0') return size_t{4096} << 20;
     char* end = nullptr;
     long long v = std::strtoll(mb, &end, 10);
-    return (end != nullptr && *end == '\0' && v >= 0) ? static_cast<size_t>(v) << 20 : size_t{1024} << 20;
+    return (end != nullptr && *end == '\0' && v >= 0) ? static_cast<size_t>(v) << 20 : size_t{4096} << 20;
 }
 
 // Installed when the shim is loaded, before any tensor the caller makes; tensors made earlier keep their own
@@ -208,8 +231,9 @@ CachingCpuAllocator* const installed = install();
 }  // namespace
 
 // Statistics of the caching CPU allocator (all zero and *active = 0 when it is not installed): bytes handed out,
-// bytes kept for reuse, their largest sum since the last reset, and requests served from kept blocks or mapped.
-FTA_EXPORT fta_status fta_cpu_allocator_stats(int32_t* active, int64_t* live, int64_t* cached, int64_t* peak, int64_t* hits, int64_t* misses) {
+// bytes kept for reuse, their largest sum since the last reset, and requests served by a kept block as it was, by
+// resizing one, or by a new mapping.
+FTA_EXPORT fta_status fta_cpu_allocator_stats(int32_t* active, int64_t* live, int64_t* cached, int64_t* peak, int64_t* hits, int64_t* resized, int64_t* misses) {
     return guard([&] {
         Stats s = installed != nullptr ? installed->stats() : Stats{};
         *active = installed != nullptr ? 1 : 0;
@@ -217,6 +241,7 @@ FTA_EXPORT fta_status fta_cpu_allocator_stats(int32_t* active, int64_t* live, in
         *cached = s.cached;
         *peak = s.peak;
         *hits = s.hits;
+        *resized = s.resized;
         *misses = s.misses;
     });
 }
