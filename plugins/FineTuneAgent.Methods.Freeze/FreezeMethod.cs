@@ -47,7 +47,7 @@ public sealed class FreezeMethod : IFineTuneMethod
             OptimizerBytes = trainable * wb * shape.OptimizerStatesPerParameter,
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
-            WorkspaceBytes = MemoryEstimator.LogitsBytes(config, shape),
+            WorkspaceBytes = MemoryEstimator.LossHeadBytes(config, shape),
             OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(config, shape, largestTrainable, shape.WeightDtype),
             GradientCheckpointing = shape.GradientCheckpointing,
         };

@@ -50,9 +50,10 @@ public static class LoraMemory
                 largestAdapter = Math.Max(largestAdapter, r * Math.Max(l.InFeatures, l.OutFeatures));
                 if (i == 0)
                 {
-                    // Saved for backward per token: A's output, the input cast to the adapter dtype,
-                    // dropout's output and mask, and DoRA's two extra [out] results.
-                    extraPerTokenBytes += r * ab + (ab != cb ? l.InFeatures * ab : 0) + (s.Dropout > 0 ? l.InFeatures * (ab + 1) : 0) + (s.UseDora ? 2 * l.OutFeatures * ab : 0);
+                    // Saved for backward per token: A's output, dropout's output and mask, and DoRA's two extra
+                    // [out] results. (No copy of the input in the adapter's dtype: a bf16 run computes under
+                    // autocast, which takes the bf16 input as it is.)
+                    extraPerTokenBytes += r * ab + (s.Dropout > 0 ? l.InFeatures * (ab + 1) : 0) + (s.UseDora ? 2 * l.OutFeatures * ab : 0);
                 }
             }
         }
@@ -62,7 +63,7 @@ public static class LoraMemory
         var weights = (total - quantizedElements) * wb + quantizedBytes + trainable * ab;
         var (plain, checkpointed) = MemoryEstimator.ActivationBytes(c, shape, c.NumHiddenLayers, (extraPerTokenBytes + cb - 1) / cb);
         // Dequantized weight (QLoRA) or DoRA's fp32 copy of W for the norm: one projection at a time.
-        var workspace = MemoryEstimator.LogitsBytes(c, shape) + (quantized is not null ? largestLinear * cb : 0) + (s.UseDora ? largestLinear * ab * 2 : 0);
+        var workspace = MemoryEstimator.LossHeadBytes(c, shape) + (quantized is not null ? largestLinear * cb : 0) + (s.UseDora ? largestLinear * ab * 2 : 0);
         return new MemoryEstimate
         {
             Method = s.Method,

@@ -88,6 +88,39 @@ public sealed class MemoryEstimateTests
     }
 
     [Fact]
+    public void OnTheCpu_LayersKeepNoAttentionProbabilities_AndTheLossHeadOneChunk()
+    {
+        var config = Models.Config(Models.Qwen3Json(layers: 4));
+        var m = new Lora.LoraMethod();
+        var s = m.ParseSettings(null);
+        long h = config.HiddenSize;
+        var cpu64 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64, FusedCpuKernels = true }, s);
+        var cpu128 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128, FusedCpuKernels = true }, s);
+        var eager128 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128 }, s);
+        // Linear in the length (the fused attention keeps a statistic per row, not S×S probabilities), below eager.
+        Assert.Equal(2 * (cpu64.ActivationBytes - FinalNorm(64)), cpu128.ActivationBytes - FinalNorm(128));
+        Assert.True(cpu128.ActivationBytes < eager128.ActivationBytes);
+        // The fused cross-entropy writes the gradient over the chunk's logits: one bf16 chunk instead of four more
+        // float32 copies, plus the gathered hidden states and their gradient.
+        long tokens = 128, chunk = 128, v = config.VocabSize;
+        Assert.Equal(chunk * v * 2 + 2 * tokens * h * 2, MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 128, FusedCpuKernels = true }));
+        Assert.Equal(chunk * v * (2 + 12) + 2 * tokens * h * 2, MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 128 }));
+
+        long FinalNorm(long sequence) => 2 * sequence * h * 2;
+    }
+
+    [Fact]
+    public void LossHead_ChunksLongSequencesOverALargeVocabulary()
+    {
+        // Qwen3's vocabulary: 256 tokens a chunk, whatever the sequence length.
+        var config = Models.Config(Models.Qwen3Json()) with { VocabSize = 151936 };
+        var shortRun = MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 512, FusedCpuKernels = true });
+        var longRun = MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 4096, FusedCpuKernels = true });
+        Assert.Equal(256L * 151936 * 2 + 2 * 512L * config.HiddenSize * 2, shortRun);
+        Assert.Equal(256L * 151936 * 2 + 2 * 4096L * config.HiddenSize * 2, longRun);
+    }
+
+    [Fact]
     public void BadShape_IsRejected_NamingTheField()
     {
         var m = new Lora.LoraMethod();

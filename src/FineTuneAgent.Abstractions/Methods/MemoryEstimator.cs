@@ -10,10 +10,10 @@ public sealed record LinearShape(string Name, long InFeatures, long OutFeatures,
 }
 
 /// <summary>
-/// The arithmetic every method's estimate shares: the decoder's parameter layout and the
-/// activations a layer keeps for backward. Activation counts follow FACTS.md §10.2, adapted to
-/// this project's layers (SwiGLU MLP, grouped-query attention expanded to all heads, softmax
-/// probabilities kept: libtorch 1.13 on CPU has no fused attention).
+/// The arithmetic every method's estimate shares: the decoder's parameter layout, the activations a layer keeps
+/// for backward and the loss head's buffers, as this project's layers and trainer compute them. Activation counts
+/// follow FACTS.md §10.2, adapted to these layers: SwiGLU MLP, grouped-query attention without repeated keys and
+/// values, and on the CPU the shim's fused kernels (<see cref="TrainingShape.FusedCpuKernels"/>).
 /// </summary>
 public static class MemoryEstimator
 {
@@ -64,10 +64,23 @@ public static class MemoryEstimator
     {
         long s = shape.SequenceLength, b = shape.MicroBatchSize, h = c.HiddenSize;
         long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        if (shape.FusedCpuKernels)
+        {
+            var fused =
+                2 * h                              // input norm: its input, and its output (the q/k/v input)
+                + (c.UseQkNorm ? q + kv : 0)       // q/k norms keep their inputs (rotary keeps nothing)
+                + q + 2 * kv                       // attention keeps the rotated q and k, and v
+                + q                                // attention output, the o_proj input
+                + 2 * h                            // post-attention norm input and output (the MLP input)
+                + 3L * c.IntermediateSize;         // gate and up (SwiGLU's inputs), their product (the down_proj input)
+            // Attention keeps one float32 log-sum-exp per query row and head instead of its probabilities.
+            var rowStatistics = (long)c.NumAttentionHeads * 4 / ElementSize(shape.ComputeDtype);
+            return b * s * (fused + rowStatistics);
+        }
         var perToken =
             2 * h                              // input norm: its input, and its output (the q/k/v input)
             + (c.UseQkNorm ? q + kv : 0)       // q/k norms keep their inputs
-            + 3 * q                            // q, and k and v expanded to every query head
+            + q + 2 * kv                       // q, k and v for the two attention products
             + q                                // attention output, the o_proj input
             + 2 * h                            // post-attention norm input and output (the MLP input)
             + 4L * c.IntermediateSize;         // gate, up, silu(gate), product (the down_proj input)
@@ -91,43 +104,44 @@ public static class MemoryEstimator
         if (layersWithGradient == 0)
             return (finalNorm, finalNorm);
         var plain = layersWithGradient * layer + finalNorm;
-        // Checkpointed (GradientCheckpointing.ForwardBackward): each layer's input stays, and the
-        // loss head runs and backpropagates first, so its buffers (LogitsBytes, the workspace) are
-        // freed before any layer is recomputed; a recomputed layer then lives beside the saved inputs
-        // and the logits the step still holds. The layer counts only where it exceeds the head's
-        // buffers. Measured (qwen3, 2 layers of 1024, vocabulary 32,000, 512 tokens, LoRA fp32):
-        // checkpointing lowers the peak by 150 MiB, the two layers' activations less their inputs.
-        var head = LogitsBytes(c, shape);
-        var recomputed = layer + tokens * c.VocabSize * bytes;
+        // Checkpointed (GradientCheckpointing.ForwardBackward): each layer's input stays, and the loss head runs and
+        // backpropagates first, so its buffers (LossHeadBytes, in the workspace) are freed before any layer is
+        // recomputed; a recomputed layer then lives beside the saved inputs. The layer counts only where it exceeds
+        // the head's buffers.
+        var recomputed = layer;
+        var head = LossHeadBytes(c, shape);
         var checkpointed = layersWithGradient * tokens * c.HiddenSize * bytes + finalNorm + Math.Max(0, recomputed - head);
         return (plain, Math.Min(plain, checkpointed));
     }
 
     /// <summary>
-    /// The loss head's peak over the vocabulary, reached in backward at log_softmax (libtorch 1.13's
-    /// cross_entropy is nll_loss(log_softmax(x))): the logits in the compute dtype (the training
-    /// step still holds them), log_softmax's fp32 output (saved for its backward), nll_loss's fp32
-    /// gradient (zeros, one entry scattered per row) and log_softmax's fp32 input gradient being
-    /// written from it: 1 + 3 fp32 (B, S, V) tensors at once. The fp32 upcast of bf16 logits is
-    /// freed after the forward (nothing saves it). Measured (fta bench methods, qwen3 tiny, LoRA,
-    /// fp32): the training peak grows by 2.36 MiB per token with vocabulary 151,936, i.e. 4.06
-    /// fp32 copies of a token's logits.
+    /// The loss head's buffers (LossHead: the tokens whose next label counts, projected a chunk at a time): the
+    /// gathered hidden states and their gradient, and one chunk's logits. On the CPU the fused cross-entropy writes
+    /// the chunk's gradient over its logits; elsewhere libtorch's cross_entropy (nll_loss(log_softmax(x.float())))
+    /// keeps a float32 copy, log_softmax's float32 output and its gradient beside them. Every token is counted
+    /// (a dataset's prompts and padding make it less). Measured (fta bench methods, qwen3 tiny, LoRA, fp32) with
+    /// the whole logits before the chunked head: 4.06 float32 copies of a token's logits, as the eager count says.
     /// </summary>
-    public static long LogitsBytes(ModelConfig c, TrainingShape shape) =>
-        (long)shape.MicroBatchSize * shape.SequenceLength * c.VocabSize * (ElementSize(shape.ComputeDtype) + 3 * 4);
+    public static long LossHeadBytes(ModelConfig c, TrainingShape shape)
+    {
+        long tokens = (long)shape.MicroBatchSize * shape.SequenceLength, cb = ElementSize(shape.ComputeDtype);
+        var chunk = Math.Min(tokens, Math.Max(1, Modeling.Layers.LossHead.DefaultChunkElements / c.VocabSize));
+        if (chunk >= 64)
+            chunk = (chunk + 63) / 64 * 64;                 // LossHead pads chunks to a multiple of 64 rows
+        var logits = chunk * c.VocabSize * (shape.FusedCpuKernels ? cb : cb + 3 * 4);
+        return logits + 2 * tokens * c.HiddenSize * cb;
+    }
 
     /// <summary>
-    /// The optimizer step's transients (see <see cref="MemoryEstimate.OptimizerStepBytes"/>): two
-    /// temporaries of the largest trainable tensor in the state dtype (this project's AdamW,
-    /// native/src/optim.cpp, as PyTorch 1.13's single-tensor AdamW: denom = (exp_avg_sq.sqrt() /
-    /// c).add_(eps)), and the logits the step still holds. Measured on Full (qwen3, 1 layer of 1024,
-    /// vocabulary 32,000, 512 tokens, fp32): the optimizer phase peaks at 1,095 MiB, of which weights,
-    /// gradients and AdamW states are 740 and the logits 62; of the remaining ~290, the two
-    /// temporaries of the 125 MiB embedding are 250.
+    /// The optimizer step's transients (see <see cref="MemoryEstimate.OptimizerStepBytes"/>): two temporaries of
+    /// the largest trainable tensor in the state dtype (this project's AdamW, native/src/optim.cpp, as PyTorch
+    /// 1.13's single-tensor AdamW: denom = (exp_avg_sq.sqrt() / c).add_(eps)). Measured on Full (qwen3, 1 layer of
+    /// 1024, vocabulary 32,000, 512 tokens, fp32), when the step still held the whole logits: the optimizer phase
+    /// peaked at 1,095 MiB, of which weights, gradients and AdamW states were 740 and the logits 62; of the
+    /// remaining ~290, the two temporaries of the 125 MiB embedding are 250. The chunked loss head holds no logits.
     /// </summary>
     public static long OptimizerStepBytes(ModelConfig c, TrainingShape shape, long largestTrainableElements, ScalarType stateDtype) =>
-        2 * largestTrainableElements * ElementSize(stateDtype)
-        + (long)shape.MicroBatchSize * shape.SequenceLength * c.VocabSize * ElementSize(shape.ComputeDtype);
+        2 * largestTrainableElements * ElementSize(stateDtype);
 
     /// <summary>Elements of the largest projection matrix of a decoder layer.</summary>
     public static long LargestLayerLinear(ModelConfig c) => LayerLinears(c).Max(l => l.WeightElements);

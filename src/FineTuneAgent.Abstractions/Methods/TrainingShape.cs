@@ -25,6 +25,13 @@ public sealed record TrainingShape
     /// <summary>Recompute each decoder layer in backward, keeping only its input.</summary>
     public bool GradientCheckpointing { get; init; }
 
+    /// <summary>
+    /// The run is on the CPU, where the model takes the shim's fused kernels: RMSNorm and SwiGLU keep only their
+    /// inputs and attention recomputes its probabilities in backward instead of keeping them (CUDA runs take the
+    /// eager ops, which keep more).
+    /// </summary>
+    public bool FusedCpuKernels { get; init; }
+
     /// <summary>Optimiser state bytes per trainable element per state dtype byte: AdamW keeps 2 states.</summary>
     public int OptimizerStatesPerParameter { get; init; } = 2;
 

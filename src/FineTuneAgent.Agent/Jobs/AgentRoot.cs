@@ -193,6 +193,7 @@ public sealed class AgentRoot : ReceiveActor
                 GradientCheckpointing = options.GradientCheckpointing,
                 WeightDtype = Torch.torch.ScalarType.Float32,
                 ComputeDtype = options.Bf16 ? Torch.torch.ScalarType.BFloat16 : Torch.torch.ScalarType.Float32,
+                FusedCpuKernels = true,   // the queue's one slot is the CPU
             };
             return method.EstimateMemory(config, shape, method.ParseSettings(request.MethodSettings)).TotalBytes;
         }

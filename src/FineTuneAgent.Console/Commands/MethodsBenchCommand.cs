@@ -136,7 +136,7 @@ internal static class MethodsBenchCommand
         var template = host.TemplateNamed(args.Template);
         var config = ModelConfigReader.Parse(ConfigWithOverrides(template.BuiltInConfig(args.Size), args.Overrides), $"built-in {template.Name}");
         var settings = method.ParseSettings(JsonNode.Parse(variant.Settings)!.AsObject());
-        var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, GradientCheckpointing = args.GradientCheckpointing };
+        var shape = new TrainingShape { MicroBatchSize = args.Batch, SequenceLength = args.SeqLen, WeightDtype = ScalarType.Float32, ComputeDtype = ScalarType.Float32, GradientCheckpointing = args.GradientCheckpointing, FusedCpuKernels = true };
         var estimate = method.EstimateMemory(config, shape, settings);
 
         BenchProcess.WarmUp();
@@ -169,10 +169,11 @@ internal static class MethodsBenchCommand
             using (var scope = NewDisposeScope())
             {
                 optimizer.zero_grad();
+                // The loss as fta train computes it (Trainer's default head): counted tokens a chunk at a time.
                 if (args.GradientCheckpointing)
-                    GradientCheckpointing.ForwardBackward(model, ids, null, null, logits => CausalLM.CausalLmLoss(logits, ids));
+                    GradientCheckpointing.ForwardBackward(model, ids, null, null, ids, numItemsInBatch: null);
                 else
-                    CausalLM.CausalLmLoss(model.forward(ids), ids).backward();
+                    LossHead.ForwardBackward(model.model.forward(ids), model.OutputWeight, ids);
                 var backward = PhasePeak();
                 optimizer.step();
                 phases.Add(new JsonObject { ["forward_backward_mib"] = backward, ["optimizer_mib"] = PhasePeak(), ["rss_after_mib"] = Math.Round((BenchProcess.ProcStatus("VmRSS") - baseline) / mib, 1) });

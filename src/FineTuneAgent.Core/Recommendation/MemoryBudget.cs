@@ -18,5 +18,8 @@ public sealed record MemoryBudget(string Device, long FreeBytes, long FrameworkO
 
     public static MemoryBudget Gpu(string name, long freeBytes) => new(name, freeBytes, CudaOverheadBytes);
 
-    public static MemoryBudget Cpu(string name, long availableBytes) => new(name, availableBytes, CpuOverheadBytes);
+    public static MemoryBudget Cpu(string name, long availableBytes) => new(name, availableBytes, CpuOverheadBytes) { OnCpu = true };
+
+    /// <summary>The budget is the CPU's memory: runs there take the shim's fused kernels (TrainingShape.FusedCpuKernels).</summary>
+    public bool OnCpu { get; init; }
 }

@@ -88,6 +88,7 @@ public sealed class Recommender(Func<string, IFineTuneMethod> methods)
                     WeightDtype = r.WeightDtype,
                     ComputeDtype = r.ComputeDtype,
                     GradientCheckpointing = checkpointing,
+                    FusedCpuKernels = budget.OnCpu,
                 };
                 var estimate = method.EstimateMemory(config, shape, settings);
                 var plan = new TrainingPlan
