@@ -618,6 +618,8 @@ at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& ta
 // Attention probabilities: softmax(scores·scale masked) in float32, as the output dtype. scores (B, H, S, T) in
 // float32 or bfloat16, allowed (B, 1, S, T) bool (true: the query may attend to the key). Backward reads the
 // result itself: eager's float32 probabilities when the result is float32, its bfloat16 rounding otherwise.
+// Training and evaluation forwards take the whole attention core instead (attention.cpp), which keeps no
+// probabilities; this remains for generation with a KV cache and for attention dropout.
 
 struct MaskedSoftmaxFunction : public torch::autograd::Function<MaskedSoftmaxFunction> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& scores, const at::Tensor& allowed, double scale, int64_t out_dtype) {
