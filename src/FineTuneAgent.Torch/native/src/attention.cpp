@@ -5,16 +5,20 @@
 // softmax that replaced its middle, keep the (B, H, S, T) probabilities for backward: the largest activation of a
 // layer (16 MiB in float32 at S = 512 for Qwen3-0.6B). Here forward keeps one pair of floats per query row (the
 // softmax's max and 1/Σ) and backward recomputes each block's probabilities from q, k and that pair, bit for bit
-// as forward computed them (the same at::mm on the same slices, the same row code). The matmuls run a block of
-// query positions of one head at a time, so the transient memory is a few (block × T) buffers per thread.
+// as forward computed them (the same matmul on the same slices, the same row code). The matmuls run on a block of
+// query positions of the heads sharing one key/value head at a time, so the transient memory is a few (block × T)
+// buffers per thread.
 //
-// Rounding as eager: scores = q·kᵀ in the input dtype (ATen's matmul), x = rS(scores·scale), masked keys set to the
-// dtype's lowest value, softmax in float32, the probabilities cast to the dtype before P·v. Backward: dP = dO·vᵀ
-// in the dtype; softmax's backward in float32 on the float32 probabilities (what eager's softmax saves: its
-// float32 result, not the cast), then masked_fill's and the scaling's backward with their roundings
-// (softmax_row_grad); dQ = dS·k in the dtype as eager's matmul; dK = dSᵀ·q and dV = Pᵀ·dO are sums over the
-// query blocks and the heads sharing a key/value head, accumulated in float32 and rounded once, as the one
-// matmul over the stacked heads that eager runs (bfloat16 matmuls accumulate in float32 there too).
+// Rounding as eager: scores = q·kᵀ rounded to the input dtype, x = rS(scores·scale), masked keys set to the dtype's
+// lowest value, softmax in float32, the probabilities cast to the dtype before P·v, the result rounded to the dtype.
+// Backward: dP = dO·vᵀ rounded to the dtype; softmax's backward in float32 on the float32 probabilities (what eager's
+// softmax saves: its float32 result, not the cast), then masked_fill's and the scaling's backward with their
+// roundings (softmax_row_grad); dQ = dS·k; dK = dSᵀ·q and dV = Pᵀ·dO summed over the query blocks and the heads
+// sharing a key/value head, each gradient rounded once at the end, as the one matmul over the stacked heads that
+// eager runs. Every matmul runs in float32: bfloat16 values are exact in float32, and ATen's bfloat16 matmul
+// (oneDNN) also multiplies and sums in float32 and rounds only its result, so this is the same arithmetic up to
+// summation order; oneDNN's bfloat16 matmul costs far more per call on blocks this small (measured: 3× the time
+// of the batched matmuls it replaces) than float32 BLAS does.
 //
 // Causal skipping: keys after the last key any row of a query block may attend to contribute exactly 0 (the
 // lowest value minus the row's max is below −87, where exp flushes to 0) and get a zero gradient, so a block
@@ -49,9 +53,9 @@ FTA_CLONES void softmax_row_recompute(const float* __restrict scores, const uint
     for (int64_t i = 0; i < t; ++i) p[i] = p[i] * stats.inv;
 }
 
-// out = bfloat16(x) as floats: the probabilities P·v used, for the float32 matmul that sums dV.
-FTA_CLONES void round_row_bf16(const float* __restrict x, float* __restrict out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = round_bf16(x[i]);
+// x ← bfloat16(x), kept as floats: where eager rounds a bfloat16 matmul's result (or casts the probabilities).
+FTA_CLONES void round_bf16_in_place(float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) x[i] = round_bf16(x[i]);
 }
 
 struct Dims {
@@ -81,13 +85,6 @@ int64_t block_key_end(const int64_t* ends, int64_t n, int64_t t) {
         kend = std::max(kend, ends[r]);
     }
     return kend;
-}
-
-// A float row of a float32 or bfloat16 (n, len) matrix: the row itself, or converted into buf.
-inline const float* row_as_float(const at::Tensor& m, int64_t r, int64_t len, float* buf) {
-    if (m.scalar_type() == at::kFloat) return m.data_ptr<float>() + r * len;
-    bf16_to_float(reinterpret_cast<const uint16_t*>(m.data_ptr<c10::BFloat16>()) + r * len, buf, len);
-    return buf;
 }
 
 // An (n, len) matrix over the front of a scratch buffer.
@@ -125,36 +122,36 @@ void attention_forward(const at::Tensor& q, const at::Tensor& k, const at::Tenso
     const int64_t most = d.groups * block;  // rows of a block
     auto fopts = q.options().dtype(at::kFloat);
     for_each_kv_head(d, [&](int64_t begin, int64_t end) {
-        auto qs = at::empty({most * d.head_dim}, q.options());
-        auto scores = at::empty({most * d.keys}, q.options());
+        auto kf = at::empty({d.keys, d.head_dim}, fopts);
+        auto vf = at::empty({d.keys, d.head_dim}, fopts);
+        auto qs = at::empty({most * d.head_dim}, fopts);
+        auto scores = at::empty({most * d.keys}, fopts);
         auto probs = at::empty({most * d.keys}, fopts);
-        auto probs_cast = bf16 ? at::empty({most * d.keys}, q.options()) : probs;
-        auto o = at::empty({most * d.head_dim}, q.options());
+        auto o = at::empty({most * d.head_dim}, fopts);
         for (int64_t item = begin; item < end; ++item) {
             int64_t bi = item / d.kv_heads, kv = item % d.kv_heads;
-            auto kb = k[bi].select(1, kv);  // (T, hd)
-            auto vb = v[bi].select(1, kv);
+            kf.copy_(k[bi].select(1, kv));  // (T, hd)
+            vf.copy_(v[bi].select(1, kv));
             for (int64_t s0 = 0; s0 < d.queries; s0 += block) {
                 int64_t n = std::min(block, d.queries - s0), rows = d.groups * n;
                 int64_t kend = block_key_end(ends.data() + bi * d.queries + s0, n, d.keys);
                 auto qb = front(qs, rows, d.head_dim);
                 qb.view({d.groups, n, d.head_dim}).copy_(block_heads(q, bi, kv, d.groups, s0, n));
                 auto sc = front(scores, rows, kend);
-                at::mm_out(sc, qb, kb.narrow(0, 0, kend).t());
+                at::mm_out(sc, qb, kf.narrow(0, 0, kend).t());
                 auto p = front(probs, rows, kend);
-                auto pc = front(probs_cast, rows, kend);
                 at::parallel_for(0, rows, 4, [&](int64_t r0, int64_t r1) {
-                    std::vector<float> buf(bf16 ? static_cast<size_t>(kend) : 0);
                     for (int64_t r = r0; r < r1; ++r) {
                         int64_t h = kv * d.groups + r / n, si = s0 + r % n;  // HF's repeat_kv order
+                        float* x = sc.data_ptr<float>() + r * kend;
                         float* pr = p.data_ptr<float>() + r * kend;
-                        sp[(bi * d.heads + h) * d.queries + si] =
-                            softmax_row(row_as_float(sc, r, kend, buf.data()), mp + (bi * d.queries + si) * d.keys, fscale, bf16, lowest, pr, kend);
-                        if (bf16) float_to_bf16(pr, reinterpret_cast<uint16_t*>(pc.data_ptr<c10::BFloat16>()) + r * kend, kend);
+                        if (bf16) round_bf16_in_place(x, kend);
+                        sp[(bi * d.heads + h) * d.queries + si] = softmax_row(x, mp + (bi * d.queries + si) * d.keys, fscale, bf16, lowest, pr, kend);
+                        if (bf16) round_bf16_in_place(pr, kend);
                     }
                 });
                 auto ob = front(o, rows, d.head_dim);
-                at::mm_out(ob, pc, vb.narrow(0, 0, kend));
+                at::mm_out(ob, p, vf.narrow(0, 0, kend));
                 block_heads(out, bi, kv, d.groups, s0, n).copy_(ob.view({d.groups, n, d.head_dim}));
             }
         }
@@ -173,24 +170,21 @@ void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tens
     const int64_t most = d.groups * block;
     auto fopts = q.options().dtype(at::kFloat);
     for_each_kv_head(d, [&](int64_t begin, int64_t end) {
-        auto qs = at::empty({most * d.head_dim}, q.options());
-        auto dos = at::empty({most * d.head_dim}, q.options());
-        // bfloat16 q and dO as float32 for the float32 matmuls that sum dK and dV.
-        auto qs_float = bf16 ? at::empty({most * d.head_dim}, fopts) : qs;
-        auto dos_float = bf16 ? at::empty({most * d.head_dim}, fopts) : dos;
-        auto scores = at::empty({most * d.keys}, q.options());
-        auto dprobs = at::empty({most * d.keys}, q.options());
-        auto probs = at::empty({most * d.keys}, fopts);                        // float32: softmax's backward reads these
-        auto probs_cast = bf16 ? at::empty({most * d.keys}, fopts) : probs;   // as P·v took them (bfloat16-rounded), for dV
-        auto dscores = at::empty({most * d.keys}, fopts);                      // the scores' gradient, rounded as the dtype
-        auto dscores_cast = bf16 ? at::empty({most * d.keys}, q.options()) : dscores;
-        auto dqs = at::empty({most * d.head_dim}, q.options());
+        auto kf = at::empty({d.keys, d.head_dim}, fopts);
+        auto vf = at::empty({d.keys, d.head_dim}, fopts);
+        auto qs = at::empty({most * d.head_dim}, fopts);
+        auto dos = at::empty({most * d.head_dim}, fopts);
+        auto scores = at::empty({most * d.keys}, fopts);
+        auto dprobs = at::empty({most * d.keys}, fopts);
+        auto probs = at::empty({most * d.keys}, fopts);
+        auto dscores = at::empty({most * d.keys}, fopts);  // the scores' gradient, rounded as the dtype
+        auto dqs = at::empty({most * d.head_dim}, fopts);
         auto dk_sum = at::empty({d.keys, d.head_dim}, fopts);
         auto dv_sum = at::empty({d.keys, d.head_dim}, fopts);
         for (int64_t item = begin; item < end; ++item) {
             int64_t bi = item / d.kv_heads, kv = item % d.kv_heads;
-            auto kb = k[bi].select(1, kv);  // (T, hd)
-            auto vb = v[bi].select(1, kv);
+            kf.copy_(k[bi].select(1, kv));  // (T, hd)
+            vf.copy_(v[bi].select(1, kv));
             dk_sum.zero_();
             dv_sum.zero_();
             for (int64_t s0 = 0; s0 < d.queries; s0 += block) {
@@ -200,44 +194,34 @@ void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tens
                 auto dob = front(dos, rows, d.head_dim);
                 qb.view({d.groups, n, d.head_dim}).copy_(block_heads(q, bi, kv, d.groups, s0, n));
                 dob.view({d.groups, n, d.head_dim}).copy_(block_heads(dout, bi, kv, d.groups, s0, n));
-                auto kblk = kb.narrow(0, 0, kend);
+                auto kblk = kf.narrow(0, 0, kend);
                 auto sc = front(scores, rows, kend);
                 auto dp = front(dprobs, rows, kend);
                 at::mm_out(sc, qb, kblk.t());
-                at::mm_out(dp, dob, vb.narrow(0, 0, kend).t());
+                at::mm_out(dp, dob, vf.narrow(0, 0, kend).t());
                 auto p = front(probs, rows, kend);
-                auto pc = front(probs_cast, rows, kend);
                 auto ds = front(dscores, rows, kend);
-                auto dsc = front(dscores_cast, rows, kend);
                 at::parallel_for(0, rows, 4, [&](int64_t r0, int64_t r1) {
-                    std::vector<float> sbuf(bf16 ? static_cast<size_t>(kend) : 0), gbuf(bf16 ? static_cast<size_t>(kend) : 0);
                     for (int64_t r = r0; r < r1; ++r) {
                         int64_t h = kv * d.groups + r / n, si = s0 + r % n;
                         const uint8_t* allowed = mp + (bi * d.queries + si) * d.keys;
+                        float* x = sc.data_ptr<float>() + r * kend;
+                        float* g = dp.data_ptr<float>() + r * kend;
                         float* pr = p.data_ptr<float>() + r * kend;
-                        float* dsr = ds.data_ptr<float>() + r * kend;
-                        softmax_row_recompute(row_as_float(sc, r, kend, sbuf.data()), allowed, fscale, bf16, lowest, sp[(bi * d.heads + h) * d.queries + si],
-                                              pr, kend);
-                        softmax_row_grad(pr, row_as_float(dp, r, kend, gbuf.data()), allowed, fscale, bf16, dsr, kend);
                         if (bf16) {
-                            round_row_bf16(pr, pc.data_ptr<float>() + r * kend, kend);
-                            float_to_bf16(dsr, reinterpret_cast<uint16_t*>(dsc.data_ptr<c10::BFloat16>()) + r * kend, kend);
+                            round_bf16_in_place(x, kend);
+                            round_bf16_in_place(g, kend);
                         }
+                        softmax_row_recompute(x, allowed, fscale, bf16, lowest, sp[(bi * d.heads + h) * d.queries + si], pr, kend);
+                        softmax_row_grad(pr, g, allowed, fscale, bf16, ds.data_ptr<float>() + r * kend, kend);
+                        if (bf16) round_bf16_in_place(pr, kend);  // as P·v took them, for dV
                     }
                 });
                 auto dqb = front(dqs, rows, d.head_dim);
-                at::mm_out(dqb, dsc, kblk);
+                at::mm_out(dqb, ds, kblk);
                 block_heads(dq, bi, kv, d.groups, s0, n).copy_(dqb.view({d.groups, n, d.head_dim}));
-                // bfloat16 values are exact in float32, so these float32 matmuls sum what eager's bfloat16 matmul sums
-                // (in float32 too), and round once below.
-                auto qf = front(qs_float, rows, d.head_dim);
-                auto dof = front(dos_float, rows, d.head_dim);
-                if (bf16) {
-                    qf.copy_(qb);
-                    dof.copy_(dob);
-                }
-                dk_sum.narrow(0, 0, kend).addmm_(ds.t(), qf);
-                dv_sum.narrow(0, 0, kend).addmm_(pc.t(), dof);
+                dk_sum.narrow(0, 0, kend).addmm_(ds.t(), qb);
+                dv_sum.narrow(0, 0, kend).addmm_(p.t(), dob);
             }
             dk[bi].select(1, kv).copy_(dk_sum);
             dv[bi].select(1, kv).copy_(dv_sum);

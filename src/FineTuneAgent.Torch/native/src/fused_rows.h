@@ -62,22 +62,6 @@ constexpr int kLanes = 16;
 
 #define FTA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
-        std::memcpy(out + i, &bits, sizeof(float));
-    }
-}
-
-FTA_CLONES void float_to_bf16(const float* x, uint16_t* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, x + i, sizeof bits);
-        bits += 0x7FFFu + ((bits >> 16) & 1u);
-        out[i] = static_cast<uint16_t>(bits >> 16);
-    }
-}
-
 // Runs the statements after it with the constexpr bool R set to flag: a loop-invariant rounding choice the
 // vectoriser does not unswitch by itself (a runtime select there keeps the loop scalar).
 #define FTA_WITH_FLAG(R, flag, ...) \
