@@ -38,7 +38,7 @@ namespace {
 
 // Query positions per block (times the heads sharing a key/value head: 128 matmul rows for Qwen3-0.6B): large enough
 // that a block's matmuls keep BLAS efficient, small enough that causal skipping saves most of the masked half and
-// the block's buffers stay in cache. 32 and 128 measured no better on 2 threads.
+// the block's buffers stay in cache. 32 and 128 measured no better on 2 threads (within this shared machine's noise).
 constexpr int64_t kQueryBlock = 64;
 
 // softmax_row's probabilities again from its statistics: the same operations in the same order, so the same bits.
@@ -93,9 +93,9 @@ inline at::Tensor front(const at::Tensor& buffer, int64_t n, int64_t len) { retu
 // Runs body(begin, end) over the (batch, key/value head) pairs [begin, end), numbered batch-major. With at least two
 // pairs per thread, the pairs go to the threads (each runs its matmuls single-threaded: one parallel region per call,
 // where a block's small matmuls and row loops would each wait on every thread); otherwise one after another, each
-// matmul and row loop using all threads. Measured on 2 threads at Qwen3-0.6B's shape (8 pairs): the two are within
-// this shared machine's noise of each other; the first has a single synchronisation point and so suffers least from
-// a preempted thread.
+// matmul and row loop using all threads. Measured on 2 threads at Qwen3-0.6B's shape (8 pairs, LoRA steps): the two
+// are within this shared machine's noise (±15 %) of each other; the first has a single synchronisation point and so
+// suffers least from a preempted thread.
 template <class F> void for_each_kv_head(const Dims& d, F&& body) {
     int64_t pairs = d.batch * d.kv_heads;
     if (pairs >= 2 * at::get_num_threads())
