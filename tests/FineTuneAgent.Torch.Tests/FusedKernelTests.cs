@@ -276,6 +276,100 @@ public class FusedKernelTests
         }
     }
 
+    /// <summary>
+    /// The composition the fused attention replaces, written as HF's eager attention (repeat_kv, then per head):
+    /// q·kᵀ in the dtype, ·scale, masked_fill with the dtype's lowest value, softmax in float32, cast, ·v.
+    /// q (B, S, nH, hd), k and v (B, T, nKV, hd); returns (B, S, nH, hd).
+    /// </summary>
+    private static Tensor EagerAttention(Tensor q, Tensor k, Tensor v, Tensor allowed, double scale)
+    {
+        long b = k.size(0), t = k.size(1), nKv = k.size(2), hd = k.size(3), nH = q.size(2);
+        Tensor RepeatKv(Tensor x) => x.transpose(1, 2).unsqueeze(2).expand(b, nKv, nH / nKv, t, hd).reshape(b, nH, t, hd);
+        var scores = q.transpose(1, 2).matmul(RepeatKv(k).transpose(2, 3)) * scale;                  // (B, nH, S, T)
+        var lowest = q.dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : float.MinValue;
+        var probs = scores.masked_fill(allowed.logical_not(), lowest).softmax(-1, ScalarType.Float32).to_type(q.dtype);
+        return probs.matmul(RepeatKv(v)).transpose(1, 2);
+    }
+
+    /// <summary>
+    /// Two sequences of s positions: the first causal; the second left-padded by 3 (its queries 0..2 may attend to
+    /// nothing: uniform rows, as eager) and right-padded by 4 (its last queries attend to keys that end before them).
+    /// </summary>
+    private static Tensor AttentionMask(long s)
+    {
+        var values = new bool[2 * s * s];
+        for (var qi = 0; qi < s; qi++)
+            for (var ki = 0; ki < s; ki++)
+            {
+                values[qi * s + ki] = ki <= qi;
+                values[(s + qi) * s + ki] = ki <= qi && ki >= 3 && ki < s - 4;
+            }
+        return tensor(values, [2, 1, s, s]);
+    }
+
+    /// <summary>
+    /// Grouped-query attention (4 query heads over 2 key/value heads) against the eager composition, values and the
+    /// gradients of q, k and v, at lengths inside one query block, across several (the last one partial), and past
+    /// the causal skipping's block boundaries: float32 to rounding (summation order of the matmuls and softmax),
+    /// bfloat16 to its resolution.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.Float32, 37)]
+    [InlineData(ScalarType.Float32, 200)]
+    [InlineData(ScalarType.BFloat16, 37)]
+    [InlineData(ScalarType.BFloat16, 200)]
+    public void Attention_EqualsEager_ValuesAndGradients(ScalarType type, long s)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(19);
+        const long b = 2, nH = 4, nKv = 2, hd = 16;
+        var q0 = (randn([b, s, nH, hd]) * 2).to_type(type);
+        var k0 = (randn([b, s, nKv, hd]) * 2).to_type(type);
+        var v0 = randn([b, s, nKv, hd]).to_type(type);
+        var allowed = AttentionMask(s);
+        var scale = 1 / Math.Sqrt(hd);
+        var dy = randn([b, s, nH, hd]);
+        var eager = RunAttention(q0, k0, v0, dy, (q, k, v) => EagerAttention(q, k, v, allowed, scale));
+        var mine = RunAttention(q0, k0, v0, dy, (q, k, v) => fused.attention(q, k, v, allowed, scale));
+        Assert.Equal(eager[0].dtype, mine[0].dtype);
+        Assert.True(mine[0].is_contiguous());
+        string[] what = ["output", "dq", "dk", "dv"];
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(eager[i].dtype, mine[i].dtype);
+            AssertClose(eager[i], mine[i], type == ScalarType.Float32 ? 1e-5 : 2e-2, what[i]);
+        }
+    }
+
+    /// <summary>No mask at all (every query sees every key, so no block skips any), over two query blocks: equal to eager.</summary>
+    [Fact]
+    public void Attention_WithoutMasking_EqualsEager()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(23);
+        const long b = 1, s = 70, nH = 2, nKv = 1, hd = 8;
+        var q0 = randn([b, s, nH, hd]);
+        var k0 = randn([b, s, nKv, hd]);
+        var v0 = randn([b, s, nKv, hd]);
+        var allowed = ones([b, 1, s, s], ScalarType.Bool);
+        var dy = randn([b, s, nH, hd]);
+        var eager = RunAttention(q0, k0, v0, dy, (q, k, v) => EagerAttention(q, k, v, allowed, 0.3));
+        var mine = RunAttention(q0, k0, v0, dy, (q, k, v) => fused.attention(q, k, v, allowed, 0.3));
+        for (var i = 0; i < 4; i++)
+            AssertClose(eager[i], mine[i], 1e-5);
+    }
+
+    /// <summary>y = f(q, k, v), then backward of Σ y·dy; returns y, dq, dk, dv.</summary>
+    private static Tensor[] RunAttention(Tensor q0, Tensor k0, Tensor v0, Tensor dy, Func<Tensor, Tensor, Tensor, Tensor> f)
+    {
+        var q = q0.detach().clone().requires_grad_();
+        var k = k0.detach().clone().requires_grad_();
+        var v = v0.detach().clone().requires_grad_();
+        var y = f(q, k, v);
+        (y.to_type(ScalarType.Float32) * dy).sum().backward();
+        return [y.detach(), q.grad!, k.grad!, v.grad!];
+    }
+
     [Fact]
     public void BadArguments_AreArgumentErrors()
     {
@@ -286,6 +380,11 @@ public class FusedKernelTests
         Assert.Throws<TorchArgumentException>(() => fused.swiglu(x, randn([4, 2])));
         Assert.Throws<TorchArgumentException>(() => fused.rotary(randn([1, 2, 3, 5]), randn([1, 2, 5]), randn([1, 2, 5])));
         Assert.Throws<TorchArgumentException>(() => fused.rotary(randn([1, 2, 3, 4]), randn([1, 3, 4]), randn([1, 3, 4])));
+        var (q, kv, mask) = (randn([1, 3, 4, 8]), randn([1, 3, 2, 8]), ones([1, 1, 3, 3], ScalarType.Bool));
+        Assert.Throws<TorchArgumentException>(() => fused.attention(q, randn([1, 3, 3, 8]), randn([1, 3, 3, 8]), mask, 1));  // 3 kv heads, 4 query heads
+        Assert.Throws<TorchArgumentException>(() => fused.attention(q, kv, kv.to_type(ScalarType.BFloat16), mask, 1));
+        Assert.Throws<TorchArgumentException>(() => fused.attention(q, kv, kv, ones([1, 1, 3, 4], ScalarType.Bool), 1));
+        Assert.Throws<TorchArgumentException>(() => fused.attention(q, kv, kv, ones([1, 1, 3, 3]), 1));                      // float mask
         Assert.True(fused.Fusable(x, randn([4])));
         Assert.True(fused.Fusable(x.to_type(ScalarType.BFloat16), randn([4])));
         Assert.False(fused.Fusable(x, randn([4]).to_type(ScalarType.BFloat16)));
@@ -326,13 +425,13 @@ public class FusedKernelTests
         return (y.detach(), x.grad!, w?.grad!);
     }
 
-    private static void AssertClose(Tensor expected, Tensor actual, double relative)
+    private static void AssertClose(Tensor expected, Tensor actual, double relative, string what = "")
     {
         Assert.Equal(expected.shape, actual.shape);
         var e = expected.to_type(ScalarType.Float64).contiguous().data<double>();
         var a = actual.to_type(ScalarType.Float64).contiguous().data<double>();
         var scale = Math.Max(1e-6, e.Max(Math.Abs));
         for (var i = 0; i < e.Length; i++)
-            Assert.True(Math.Abs(e[i] - a[i]) <= relative * scale, $"element {i}: eager {e[i]:R}, fused {a[i]:R}");
+            Assert.True(Math.Abs(e[i] - a[i]) <= relative * scale, $"{what} element {i}: eager {e[i]:R}, fused {a[i]:R}");
     }
 }

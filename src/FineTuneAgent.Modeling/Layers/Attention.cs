@@ -56,12 +56,24 @@ public sealed class Attention : nn.Module
         long b = shape[0], s = shape[1], hd = _config.HeadDim;
         var q = q_proj.call(x).view(b, s, _config.NumAttentionHeads, hd);        // (B, S, nH, hd)
         var k = k_proj.call(x).view(b, s, _config.NumKeyValueHeads, hd);        // (B, S, nKV, hd)
-        var v = v_proj.call(x).view(b, s, _config.NumKeyValueHeads, hd).transpose(1, 2);
+        var v = v_proj.call(x).view(b, s, _config.NumKeyValueHeads, hd);        // (B, S, nKV, hd)
         if (q_norm is not null && k_norm is not null)
         {
             q = q_norm.call(q);
             k = k_norm.call(k);
         }
+        if (FusedCoreType(q, k, v, allowed, cache) is { } coreType)
+        {
+            // The whole core in one node that keeps one float pair per query row instead of the (B, nH, S, T)
+            // probabilities, and returns (B, S, nH, hd): the heads are already where o_proj wants them, without
+            // the transpose and copy below. Under autocast eager's matmuls cast q, k, the probabilities and v to
+            // the autocast dtype, so the core takes them in it (the rotary gives float32 q and k when cos is float32).
+            var qr = RotaryEmbedding.ApplyInProjectionLayout(q, cos, sin).to_type(coreType);
+            var kr = RotaryEmbedding.ApplyInProjectionLayout(k, cos, sin).to_type(coreType);
+            var core = fused.attention(qr, kr, v.to_type(coreType), allowed, _scaling);
+            return scope.MoveToOuter(o_proj.call(core.view(b, s, _config.NumAttentionHeads * hd)));
+        }
+        v = v.transpose(1, 2);                                                     // (B, nKV, S, hd)
         q = RotaryEmbedding.ApplyToProjection(q, cos, sin);                       // (B, nH, S, hd)
         k = RotaryEmbedding.ApplyToProjection(k, cos, sin);                       // (B, nKV, S, hd)
         if (cache is not null)
@@ -93,6 +105,27 @@ public sealed class Attention : nn.Module
         var output = probs.matmul(v)                                             // (B, nKV, groups·S, hd)
             .view(b, _config.NumAttentionHeads, s, hd).transpose(1, 2).reshape(b, s, _config.NumAttentionHeads * hd);
         return scope.MoveToOuter(o_proj.call(output));
+    }
+
+    /// <summary>
+    /// The dtype the fused attention core runs in for these inputs, or null for the eager path: training and
+    /// evaluation forwards (no KV cache; generation keeps the eager path) on the CPU, float32 or bfloat16 (the
+    /// autocast dtype under autocast, else q's, k's and v's common one), a bool mask, and no attention dropout
+    /// (its mask would be drawn over the probabilities the core never forms).
+    /// </summary>
+    private ScalarType? FusedCoreType(Tensor q, Tensor k, Tensor v, Tensor allowed, KvCache? cache)
+    {
+        if (!FusedKernels.Enabled || cache is not null || (training && _config.AttentionDropout > 0) || allowed.dtype != ScalarType.Bool
+            || q.device.type != DeviceType.CPU || k.device.type != DeviceType.CPU || v.device.type != DeviceType.CPU || allowed.device.type != DeviceType.CPU)
+            return null;
+        ScalarType type;
+        if (is_autocast_enabled(DeviceType.CPU))
+            type = get_autocast_dtype(DeviceType.CPU);
+        else if (q.dtype == k.dtype && k.dtype == v.dtype)
+            type = q.dtype;
+        else
+            return null;
+        return type is ScalarType.Float32 or ScalarType.BFloat16 ? type : null;
     }
 
     /// <summary>Whether the shim's fused masked softmax takes these: CPU scores and result in float32 or bfloat16, a bool mask.</summary>

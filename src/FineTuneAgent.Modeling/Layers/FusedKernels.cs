@@ -1,10 +1,10 @@
 namespace FineTuneAgent.Modeling.Layers;
 
 /// <summary>
-/// Whether the layers use the shim's fused CPU kernels (RMSNorm, SwiGLU, rotary, attention probabilities, the
-/// loss head's scoring) where they apply, or the eager ATen compositions they replace. On by default; turned off
-/// for a scope on the calling thread, for the plain reference path that the optimised one is checked against
-/// (and measured against, `fta bench train --plain`).
+/// Whether the layers use the shim's fused CPU kernels (RMSNorm, SwiGLU, rotary, the attention core or, with a KV
+/// cache, its probabilities, the loss head's scoring) where they apply, or the eager ATen compositions they replace.
+/// On by default; turned off for a scope on the calling thread, for the plain reference path that the optimised
+/// one is checked against (and measured against, `fta bench train --plain`).
 /// </summary>
 public static class FusedKernels
 {

@@ -89,6 +89,19 @@ public sealed class RotaryEmbedding : IDisposable
         return Apply(heads, cos, sin);
     }
 
+    /// <summary>
+    /// <see cref="ApplyToProjection"/> keeping the projections' layout: x (B, S, heads, d) → (B, S, heads, d), contiguous
+    /// when fused, which is how the fused attention takes q and k.
+    /// </summary>
+    public static Tensor ApplyInProjectionLayout(Tensor x, Tensor cos, Tensor sin)
+    {
+        if (FusedKernels.Enabled && fused.Fusable(x, cos) && cos.dtype == sin.dtype)
+            return fused.rotary(x, cos, sin);
+        using var heads = x.transpose(1, 2);
+        using var rotated = Apply(heads, cos, sin);
+        return rotated.transpose(1, 2);
+    }
+
     /// <summary>x·cos + rotate_half(x)·sin for x of shape (B, heads, S, d); cos/sin (B, S, d).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {

@@ -12,6 +12,7 @@
 // Only contiguous CPU tensors are fused; the C# side keeps the eager composition for anything else (CUDA
 // tensors, other dtypes), so CUDA builds keep working unchanged.
 #include "common.h"
+#include "fused_rows.h"
 
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -50,56 +51,7 @@ template <class F> void dispatch_pair(at::ScalarType x, at::ScalarType w, const 
     throw std::invalid_argument(std::string(op) + ": unsupported dtypes " + c10::toString(x) + " and " + c10::toString(w));
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Vectorised row helpers. libtorch's bfloat16 scalar conversions and std::exp do not vectorise; these are plain
-// float arithmetic and bit operations that GCC vectorises, built for AVX-512, AVX2 and plain x86-64 (picked at
-// load time by target_clones). Rows are converted to float32 buffers, computed, and rounded back.
-
-// bfloat16(v) as a float: round to nearest even, as ATen's float→bfloat16 cast (finite values).
-inline float round_bf16(float v) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    bits += 0x7FFFu + ((bits >> 16) & 1u);
-    bits &= 0xFFFF0000u;
-    float r;
-    std::memcpy(&r, &bits, sizeof r);
-    return r;
-}
-
-// exp(x) to about 2 ulp for x in [−87, 88] (clamped there): x = n·ln2 + r, |r| ≤ ln2/2 (ln2 split in two for an
-// exact product), e^r by its degree-6 Taylor polynomial, 2^n put in the exponent bits.
-inline float exp_fast(float x) {
-    // Two plain selects, each the max/min pattern the vectoriser turns into one instruction (a nested
-    // conditional stays a branch and keeps the loop scalar).
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    float n = std::floor(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693145751953125f;
-    r = r - n * 1.42860682030941723212e-6f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-// exp(x) for x ≤ 0, flushing to 0 below −87 (where exp is under float32's smallest normal), as a masked logit's
-// exp is in libtorch.
-inline float exp_nonpositive(float x) {
-    float e = exp_fast(x);
-    return x < -87.0f ? 0.0f : e;
-}
-
-constexpr int kLanes = 16;
-
-#define FTA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-
+// bfloat16 rows to float32 and back (round to nearest even, as ATen's cast), vectorised.
 FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
         uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
@@ -154,19 +106,6 @@ FTA_CLONES void rms_row(const float* x, const float* w, float s, bool round_n, b
         y[i] = round_y ? round_bf16(o) : o;
     }
 }
-
-// Runs the statements after it with the constexpr bool R set to flag: a loop-invariant rounding choice the
-// vectoriser does not unswitch by itself (a runtime select there keeps the loop scalar).
-#define FTA_WITH_FLAG(R, flag, ...) \
-    if (flag) {                     \
-        constexpr bool R = true;    \
-        __VA_ARGS__                 \
-    } else {                        \
-        constexpr bool R = false;   \
-        __VA_ARGS__                 \
-    }
-
-inline float rb(bool round, float v) { return round ? round_bf16(v) : v; }
 
 // First half of a RMSNorm row's backward: g = rT(rO(dy·w)) (the gradient reaching n, in n's dtype),
 // dw += rO(dy·rT(x·s)); returns Σ g·(x·s). (round_o implies round_n: bfloat16 out only from bfloat16 in.)
@@ -616,31 +555,6 @@ struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
 // nodes. Libtorch 1.13's CPU log_softmax runs scalar exp (about 2 ns an element here) and the bfloat16→float32
 // copy another 1.3 ns; for a 151,936-row vocabulary that was a sixth of a LoRA step.
 
-FTA_CLONES float row_max(const float* x, int64_t n) {
-    float lanes[kLanes];
-    for (int j = 0; j < kLanes; ++j) lanes[j] = -std::numeric_limits<float>::infinity();
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) lanes[j] = x[i + j] > lanes[j] ? x[i + j] : lanes[j];
-    float m = -std::numeric_limits<float>::infinity();
-    for (int j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
-    for (; i < n; ++i) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-// x[i] ← exp(x[i] − m); returns Σ x[i] (in float64 across lanes).
-FTA_CLONES double exp_shifted_sum(float* x, int64_t n, float m) {
-    for (int64_t i = 0; i < n; ++i) x[i] = exp_nonpositive(x[i] - m);
-    float lanes[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) lanes[j] += x[i + j];
-    double sum = 0;
-    for (int j = 0; j < kLanes; ++j) sum += lanes[j];
-    for (; i < n; ++i) sum += x[i];
-    return sum;
-}
-
 FTA_CLONES void scale_to_float(const float* x, int64_t n, float factor, float* out) {
     for (int64_t i = 0; i < n; ++i) out[i] = x[i] * factor;
 }
@@ -654,40 +568,6 @@ FTA_CLONES void scale_to_bf16(const float* x, int64_t n, float factor, uint16_t*
         bits += 0x7FFFu + ((bits >> 16) & 1u);
         out[i] = static_cast<uint16_t>(bits >> 16);
     }
-}
-
-// Scaled, masked softmax of one attention row: x = rS(scores·scale), masked keys set to the dtype's lowest
-// value (as HF's masked_fill), softmax in float32 into p; returns nothing. rS rounds to bfloat16 when the scores are.
-FTA_CLONES void softmax_row(const float* __restrict scores, const uint8_t* __restrict allowed, float scale, bool round_s, float lowest,
-                            float* __restrict p, int64_t t) {
-    FTA_WITH_FLAG(RS, round_s,
-        for (int64_t i = 0; i < t; ++i) {
-            float v = rb(RS, scores[i] * scale);
-            p[i] = allowed[i] ? v : lowest;
-        })
-    float m = row_max(p, t);
-    double sum = exp_shifted_sum(p, t, m);
-    float inv = static_cast<float>(1.0 / sum);
-    for (int64_t i = 0; i < t; ++i) p[i] = p[i] * inv;
-}
-
-// Its backward: d = rS(rS(p·(g − Σ g·p)) masked to 0) · scale, rounded again: softmax's backward in float32, the
-// cast to the scores' dtype, masked_fill's and the scaling's backward, as eager runs them.
-FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restrict g, const uint8_t* __restrict allowed, float scale,
-                                 bool round_s, float* __restrict d, int64_t t) {
-    float lanes[kLanes] = {};
-    int64_t full = t / kLanes * kLanes;
-    for (int64_t i = 0; i < full; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) lanes[j] += g[i + j] * p[i + j];
-    float dot = 0;
-    for (int j = 0; j < kLanes; ++j) dot += lanes[j];
-    for (int64_t i = full; i < t; ++i) dot += g[i] * p[i];
-    FTA_WITH_FLAG(RS, round_s,
-        for (int64_t i = 0; i < t; ++i) {
-            float v = rb(RS, p[i] * (g[i] - dot));
-            v = allowed[i] ? v : 0.0f;
-            d[i] = rb(RS, v * scale);
-        })
 }
 
 // One row: returns log Σ exp(x) − x[target]; writes (softmax(x) − onehot(target))·scale into grad unless grad is
@@ -768,10 +648,8 @@ at::Tensor cross_entropy_with_grad(const at::Tensor& input, const at::Tensor& ta
 // Attention probabilities: softmax(scores·scale masked) in float32, as the output dtype. scores (B, H, S, T) in
 // float32 or bfloat16, allowed (B, 1, S, T) bool (true: the query may attend to the key). Backward reads the
 // result itself: eager's float32 probabilities when the result is float32, its bfloat16 rounding otherwise.
-
-float lowest_of(at::ScalarType t) {
-    return t == at::kBFloat16 ? static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest()) : std::numeric_limits<float>::lowest();
-}
+// Training and evaluation forwards take the whole attention core instead (attention.cpp), which keeps no
+// probabilities; this remains for generation with a KV cache and for attention dropout.
 
 struct MaskedSoftmaxFunction : public torch::autograd::Function<MaskedSoftmaxFunction> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& scores, const at::Tensor& allowed, double scale, int64_t out_dtype) {
