@@ -47,7 +47,7 @@ public sealed class FreezeMethod : IFineTuneMethod
             OptimizerBytes = trainable * wb * shape.OptimizerStatesPerParameter,
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
-            WorkspaceBytes = MemoryEstimator.LossHeadBytes(config, shape),
+            WorkspaceBytes = MemoryEstimator.LossHeadBytes(config, shape, outputTrained: trainsEmbedding || s.ExtraModules.Contains("lm_head")),
             OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(config, shape, largestTrainable, shape.WeightDtype),
             GradientCheckpointing = shape.GradientCheckpointing,
         };

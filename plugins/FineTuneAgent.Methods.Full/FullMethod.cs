@@ -38,7 +38,7 @@ public sealed class FullMethod : IFineTuneMethod
             OptimizerBytes = total * wb * shape.OptimizerStatesPerParameter,
             ActivationBytes = plain,
             CheckpointedActivationBytes = checkpointed,
-            WorkspaceBytes = MemoryEstimator.LossHeadBytes(config, shape),
+            WorkspaceBytes = MemoryEstimator.LossHeadBytes(config, shape, outputTrained: true),
             // The largest trainable tensor is the embedding (or an untied lm_head), V x H.
             OptimizerStepBytes = MemoryEstimator.OptimizerStepBytes(config, shape,
                 Math.Max((long)config.VocabSize * config.HiddenSize, MemoryEstimator.LargestLayerLinear(config)), shape.WeightDtype),

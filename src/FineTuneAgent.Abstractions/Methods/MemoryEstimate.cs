@@ -44,18 +44,16 @@ public sealed record MemoryEstimate
     public long ActivationBytesUsed => GradientCheckpointing ? CheckpointedActivationBytes : ActivationBytes;
 
     /// <summary>
-    /// The training step's peak: what persists across steps (weights, constants, optimizer state)
-    /// and the larger of two transient peaks. Backward's: activations and the loss's buffers, with
-    /// the gradients counted whole without checkpointing (upper layers' gradients exist while lower
-    /// layers' activations do; measured, Full's backward peak from the second step on sits above its
-    /// weights, AdamW states, activations and loss buffers by about its gradients' size, not yet
-    /// attributed op by op) but not with it (the peak is the loss
-    /// head, before any layer is recomputed and before any layer gradient exists, since each step
-    /// starts with zero_grad(set_to_none)). The optimizer step's: every gradient plus its transients.
-    /// Checked against VmHWM by MemoryEstimateAccuracyTests (within 15 % on every method).
+    /// The training step's peak: what persists across steps (weights, constants, optimizer state) and the larger of
+    /// two transient peaks. Backward's: the activations and the loss head's buffers (the head runs first, before any
+    /// layer's gradient exists; each step starts with zero_grad(set_to_none), and a layer's gradients appear as its
+    /// activations go, so they are not counted whole here; a trained output matrix's gradient is, in the head's
+    /// buffers). The optimizer step's: every gradient plus its transients. Checked against VmHWM by
+    /// MemoryEstimateAccuracyTests (within 15 % on every method).
     /// </summary>
     public long TotalBytes => WeightBytes + OptimizerBytes + QuantizationConstantBytes
-        + Math.Max(ActivationBytesUsed + WorkspaceBytes + (GradientCheckpointing ? 0 : GradientBytes), GradientBytes + OptimizerStepBytes);
+        + Math.Max(ActivationBytesUsed + WorkspaceBytes, GradientBytes + OptimizerStepBytes);
+
 
     /// <summary>
     /// The components as labelled lines, for tables and charts; the total counts the transient ones

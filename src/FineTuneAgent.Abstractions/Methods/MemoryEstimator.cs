@@ -122,14 +122,20 @@ public static class MemoryEstimator
     /// (a dataset's prompts and padding make it less). Measured (fta bench methods, qwen3 tiny, LoRA, fp32) with
     /// the whole logits before the chunked head: 4.06 float32 copies of a token's logits, as the eager count says.
     /// </summary>
-    public static long LossHeadBytes(ModelConfig c, TrainingShape shape)
+    /// <param name="outputTrained">The output matrix trains (Full, or Freeze with the embedding or lm_head): its
+    /// gradient comes out of the head's backward. Measured (fta bench methods, Full, fp32; Llama tiny with its
+    /// 128,256 × 64 tied matrix and Qwen3 two layers with 32,000 × 1024): the chunk's backward holds about three
+    /// copies of that matrix beside the logits (the gradient, which stays, the matmul's transposed result, and the
+    /// copy autograd makes of it in the parameter's layout among them; not attributed op by op).</param>
+    public static long LossHeadBytes(ModelConfig c, TrainingShape shape, bool outputTrained = false)
     {
         long tokens = (long)shape.MicroBatchSize * shape.SequenceLength, cb = ElementSize(shape.ComputeDtype);
         var chunk = Math.Min(tokens, Math.Max(1, Modeling.Layers.LossHead.DefaultChunkElements / c.VocabSize));
         if (chunk >= 64)
             chunk = (chunk + 63) / 64 * 64;                 // LossHead pads chunks to a multiple of 64 rows
         var logits = chunk * c.VocabSize * (shape.FusedCpuKernels ? cb : cb + 3 * 4);
-        return logits + 2 * tokens * c.HiddenSize * cb;
+        var outputGradient = outputTrained ? 3L * c.VocabSize * c.HiddenSize * ElementSize(shape.WeightDtype) : 0;
+        return logits + 2 * tokens * c.HiddenSize * cb + outputGradient;
     }
 
     /// <summary>
