@@ -94,10 +94,14 @@ public sealed class MemoryEstimateTests
         var m = new Lora.LoraMethod();
         var s = m.ParseSettings(null);
         long h = config.HiddenSize;
-        var cpu64 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64, FusedCpuKernels = true }, s);
-        var cpu128 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128, FusedCpuKernels = true }, s);
-        var eager128 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128 }, s);
-        // Linear in the length (the fused attention keeps a statistic per row, not S×S probabilities), below eager.
+        var cpu64 = m.EstimateMemory(config, Fp32 with { SequenceLength = 64, FusedCpuKernels = true }, s);
+        var cpu128 = m.EstimateMemory(config, Fp32 with { SequenceLength = 128, FusedCpuKernels = true }, s);
+        var eager128 = m.EstimateMemory(config, Fp32 with { SequenceLength = 128 }, s);
+        var bf16Cpu64 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 64, FusedCpuKernels = true }, s);
+        var bf16Cpu128 = m.EstimateMemory(config, new TrainingShape { SequenceLength = 128, FusedCpuKernels = true }, s);
+        // float32: linear in the length (the fused attention core keeps two floats per row, not S×S probabilities),
+        // below eager; bfloat16 keeps its probabilities (the eager products are faster there), so it grows faster.
+        Assert.True(bf16Cpu128.ActivationBytes > 2 * bf16Cpu64.ActivationBytes);
         Assert.Equal(2 * (cpu64.ActivationBytes - FinalNorm(64)), cpu128.ActivationBytes - FinalNorm(128));
         Assert.True(cpu128.ActivationBytes < eager128.ActivationBytes);
         // The fused cross-entropy writes the gradient over the chunk's logits: one bf16 chunk instead of four more
@@ -106,7 +110,7 @@ public sealed class MemoryEstimateTests
         Assert.Equal(chunk * v * 2 + 2 * tokens * h * 2, MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 128, FusedCpuKernels = true }));
         Assert.Equal(chunk * v * (2 + 12) + 2 * tokens * h * 2, MemoryEstimator.LossHeadBytes(config, new TrainingShape { SequenceLength = 128 }));
 
-        long FinalNorm(long sequence) => 2 * sequence * h * 2;
+        long FinalNorm(long sequence) => 2 * sequence * h * 4;
     }
 
     [Fact]

@@ -73,9 +73,11 @@ public static class MemoryEstimator
                 + q                                // attention output, the o_proj input
                 + 2 * h                            // post-attention norm input and output (the MLP input)
                 + 3L * c.IntermediateSize;         // gate and up (SwiGLU's inputs), their product (the down_proj input)
-            // Attention keeps one float32 log-sum-exp per query row and head instead of its probabilities.
-            var rowStatistics = (long)c.NumAttentionHeads * 4 / ElementSize(shape.ComputeDtype);
-            return b * s * (fused + rowStatistics);
+            // In float32 attention's fused core keeps two floats per query row and head instead of its probabilities;
+            // in bfloat16 the eager products run (faster there) and the fused softmax keeps its bfloat16 probabilities.
+            if (shape.ComputeDtype == ScalarType.Float32)
+                return b * s * (fused + 2L * c.NumAttentionHeads);
+            return b * (s * fused + (long)c.NumAttentionHeads * s * s);
         }
         var perToken =
             2 * h                              // input norm: its input, and its output (the q/k/v input)
