@@ -9,8 +9,8 @@ public static partial class torch
     {
         /// <summary>
         /// The shim's caching allocator for large CPU tensors (native/src/cpu_allocator.cpp): every block of 1 MiB or more
-        /// is its own mapping, never split; freed blocks are kept for reuse by requests of nearly their size, or resized
-        /// for others, up to a limit (FTA_CPU_CACHE_MB, default 4096). Off when FTA_CPU_ALLOCATOR=default was set before the shim loaded.
+        /// is its own mapping, never split; freed blocks are kept for reuse by requests of nearly their size (and, while
+        /// <see cref="set_trading"/> is on, resized for others), up to a limit (FTA_CPU_CACHE_MB, default 4096). Off when FTA_CPU_ALLOCATOR=default was set before the shim loaded.
         /// </summary>
         public static class allocator
         {
@@ -37,6 +37,12 @@ public static partial class torch
 
             /// <summary>Unmaps every kept block, returning its memory to the system (the limit stays).</summary>
             public static void empty_cache() => Status.Check(RuntimeInterop.fta_cpu_allocator_empty_cache());
+
+            /// <summary>
+            /// Trading: a request no kept block fits resizes one and unmaps idle blocks as large as the growth, so resident
+            /// memory never grows while anything is kept, at the cost of refaulting (on by default; FTA_CPU_CACHE_TRADE=0 turns it off).
+            /// </summary>
+            public static void set_trading(bool on) => Status.Check(RuntimeInterop.fta_cpu_allocator_set_trading(on ? 1 : 0));
 
             /// <summary>Sets the most bytes kept for reuse, unmapping kept blocks beyond it (0 keeps none).</summary>
             public static void set_cache_limit(long bytes) => Status.Check(RuntimeInterop.fta_cpu_allocator_set_limit(bytes));

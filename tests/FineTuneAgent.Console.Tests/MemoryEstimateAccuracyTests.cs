@@ -32,10 +32,10 @@ public sealed class MemoryEstimateAccuracyTests(ITestOutputHelper output)
         Check("--template", "qwen3", "--size", "small", "--set", "num_hidden_layers=2", "--set", "vocab_size=32000", "--seq-len", "512", "--gradient-checkpointing");
 
     /// <summary>
-    /// As fta train runs, with no allocator setting from outside: the shim's caching allocator keeps freed large
-    /// blocks only to trade them for new ones, so resident memory after five steps stays at the live peak the
-    /// estimate models (under glibc keeping freed memory it had settled near twice the transient peak), checked for
-    /// the methods with the least and the most transient memory.
+    /// As fta train runs, with no allocator setting from outside: the shim's caching allocator reuses kept blocks
+    /// for the next step's requests of the same sizes, so resident memory after five steps stays near the live peak
+    /// the estimate models (under glibc keeping freed memory it had settled near twice the transient peak), checked
+    /// for the methods with the least and the most transient memory.
     /// </summary>
     [Fact]
     public void Estimates_WithinFifteenPercentOfMeasuredPeak_AsFtaTrainAllocates_Qwen3TwoWideLayers_FiveSteps() =>

@@ -39,34 +39,69 @@ public class CpuAllocatorTests
     [Fact]
     public void RequestLargerThanEveryKeptBlock_GrowsTheLargest_AndUnmapsAsMuchIdleMemory()
     {
-        cpu.allocator.empty_cache();
-        var a = empty([2 * MiB], ScalarType.Byte);
-        var b = empty([2 * MiB], ScalarType.Byte);
-        a.Dispose();
-        b.Dispose();
-        Assert.Equal(4 * MiB, cpu.allocator.cached_bytes());
-        var (hits0, resized0, misses0) = cpu.allocator.reuse();
+        cpu.allocator.set_trading(true);   // the default
+        try
+        {
+            cpu.allocator.empty_cache();
+            var a = empty([2 * MiB], ScalarType.Byte);
+            var b = empty([2 * MiB], ScalarType.Byte);
+            a.Dispose();
+            b.Dispose();
+            Assert.Equal(4 * MiB, cpu.allocator.cached_bytes());
+            var (hits0, resized0, misses0) = cpu.allocator.reuse();
 
-        // Half again as large as any kept block: one grows to it (1 MiB more), the other (2 MiB) is unmapped for it.
-        using var big = full([3 * MiB], 7, ScalarType.Byte);
-        Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
-        Assert.Equal(0, cpu.allocator.cached_bytes());
-        Assert.Equal(7.0 * 3 * MiB, big.to_type(ScalarType.Float64).sum().ToDouble());
+            // Half again as large as any kept block: one grows to it (1 MiB more), the other (2 MiB) is unmapped for it.
+            using var big = full([3 * MiB], 7, ScalarType.Byte);
+            Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
+            Assert.Equal(0, cpu.allocator.cached_bytes());
+            Assert.Equal(7.0 * 3 * MiB, big.to_type(ScalarType.Float64).sum().ToDouble());
+        }
+        finally
+        {
+            cpu.allocator.set_trading(true);
+        }
     }
 
     [Fact]
     public void RequestMuchSmallerThanAKeptBlock_ShrinksIt()
     {
-        cpu.allocator.empty_cache();
-        empty([16 * MiB], ScalarType.Byte).Dispose();
-        var live0 = cpu.allocator.live_bytes();
-        var (hits0, resized0, misses0) = cpu.allocator.reuse();
+        cpu.allocator.set_trading(true);   // the default
+        try
+        {
+            cpu.allocator.empty_cache();
+            empty([16 * MiB], ScalarType.Byte).Dispose();
+            var live0 = cpu.allocator.live_bytes();
+            var (hits0, resized0, misses0) = cpu.allocator.reuse();
 
-        using var small = full([2 * MiB], 9, ScalarType.Byte);
-        Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
-        Assert.Equal(live0 + 2 * MiB, cpu.allocator.live_bytes());    // the block shrank to the request
-        Assert.Equal(0, cpu.allocator.cached_bytes());
-        Assert.Equal(9.0 * 2 * MiB, small.to_type(ScalarType.Float64).sum().ToDouble());
+            using var small = full([2 * MiB], 9, ScalarType.Byte);
+            Assert.Equal((hits0, resized0 + 1, misses0), cpu.allocator.reuse());
+            Assert.Equal(live0 + 2 * MiB, cpu.allocator.live_bytes());    // the block shrank to the request
+            Assert.Equal(0, cpu.allocator.cached_bytes());
+            Assert.Equal(9.0 * 2 * MiB, small.to_type(ScalarType.Float64).sum().ToDouble());
+        }
+        finally
+        {
+            cpu.allocator.set_trading(true);
+        }
+    }
+
+    [Fact]
+    public void WithoutTrading_ARequestNoKeptBlockFits_MapsANewBlock_AndKeepsTheOthers()
+    {
+        cpu.allocator.set_trading(false);
+        try
+        {
+            cpu.allocator.empty_cache();
+            empty([2 * MiB], ScalarType.Byte).Dispose();
+            var (hits0, resized0, misses0) = cpu.allocator.reuse();
+            using var big = empty([3 * MiB], ScalarType.Byte);
+            Assert.Equal((hits0, resized0, misses0 + 1), cpu.allocator.reuse());
+            Assert.Equal(2 * MiB, cpu.allocator.cached_bytes());
+        }
+        finally
+        {
+            cpu.allocator.set_trading(true);
+        }
     }
 
     [Fact]

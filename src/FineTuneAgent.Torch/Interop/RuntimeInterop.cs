@@ -24,6 +24,7 @@ internal static partial class RuntimeInterop
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_reset_peak();
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_set_limit(long bytes);
     [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_empty_cache();
+    [LibraryImport(Lib)] internal static partial int fta_cpu_allocator_set_trading(int on);
     [LibraryImport(Lib)] internal static partial int fta_cuda_device_properties(int device, out IntPtr name, out int major, out int minor);
     [LibraryImport(Lib)] internal static partial int fta_cuda_synchronize(int device);
     [LibraryImport(Lib)] internal static partial int fta_cuda_empty_cache();
