@@ -39,8 +39,9 @@ public static partial class torch
             public static void empty_cache() => Status.Check(RuntimeInterop.fta_cpu_allocator_empty_cache());
 
             /// <summary>
-            /// Trading: a request no kept block fits resizes one and unmaps idle blocks as large as the growth, so resident
-            /// memory never grows while anything is kept, at the cost of refaulting (on by default; FTA_CPU_CACHE_TRADE=0 turns it off).
+            /// Trading: once the kept bytes pass a sixteenth of the live bytes, a request no kept block fits resizes one and
+            /// unmaps idle blocks as large as the growth, so resident memory hardly grows while anything is kept; below that
+            /// slack it maps a new block, sparing the refaulting (on by default; FTA_CPU_CACHE_TRADE=0 turns it off).
             /// </summary>
             public static void set_trading(bool on) => Status.Check(RuntimeInterop.fta_cpu_allocator_set_trading(on ? 1 : 0));
 

@@ -105,6 +105,34 @@ public class CpuAllocatorTests
     }
 
     [Fact]
+    public void WhileKeptBytesStayWithinASixteenthOfTheLiveBytes_ARequestNoKeptBlockFits_MapsANewBlock()
+    {
+        cpu.allocator.set_trading(true);   // the default
+        try
+        {
+            cpu.allocator.empty_cache();
+            using var held = empty([128 * MiB], ScalarType.Byte);    // live ≥ 128 MiB: the slack is at least 8 MiB
+            empty([2 * MiB], ScalarType.Byte).Dispose();
+            var (hits0, resized0, misses0) = cpu.allocator.reuse();
+
+            // 2 MiB kept + 3 MiB asked ≤ 8 MiB: a new block, the kept one waits for a request of its size.
+            using var within = empty([3 * MiB], ScalarType.Byte);
+            Assert.Equal((hits0, resized0, misses0 + 1), cpu.allocator.reuse());
+            Assert.Equal(2 * MiB, cpu.allocator.cached_bytes());
+
+            // 2 MiB kept + 9 MiB asked > the slack (live is now 131 MiB, a sixteenth 8.2 MiB): the kept block grows.
+            using var beyond = full([9 * MiB], 5, ScalarType.Byte);
+            Assert.Equal((hits0, resized0 + 1, misses0 + 1), cpu.allocator.reuse());
+            Assert.Equal(0, cpu.allocator.cached_bytes());
+            Assert.Equal(5.0 * 9 * MiB, beyond.to_type(ScalarType.Float64).sum().ToDouble());
+        }
+        finally
+        {
+            cpu.allocator.set_trading(true);
+        }
+    }
+
+    [Fact]
     public void SmallTensors_GoToLibtorchsAllocator()
     {
         var live0 = cpu.allocator.live_bytes();
