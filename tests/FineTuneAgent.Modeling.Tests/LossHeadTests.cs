@@ -186,6 +186,49 @@ public class LossHeadTests
         }
     }
 
+    /// <summary>
+    /// A trained output matrix (Full, a tied embedding) gets the gradient autograd gives over whole logits under the same
+    /// setting: fused and eager scoring, float32, bfloat16 weights and a float32 weight under bfloat16 autocast, and a
+    /// second micro-batch adds to the gradient the first left (as gradient accumulation does).
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.Float32, false, true)]
+    [InlineData(ScalarType.Float32, false, false)]
+    [InlineData(ScalarType.BFloat16, false, true)]
+    [InlineData(ScalarType.Float32, true, true)]
+    [InlineData(ScalarType.Float32, true, false)]
+    public void TrainedOutputWeight_GradientAccumulatesAsAutogradsOverWholeLogits(ScalarType dtype, bool bf16Autocast, bool fused)
+    {
+        var (h0, w0, labels) = Inputs();
+        h0 = h0.to_type(dtype);
+        w0 = w0.to_type(dtype);
+        IDisposable? Autocast() => bf16Autocast ? autocast(DeviceType.CPU, ScalarType.BFloat16) : null;
+        var tolerance = dtype == ScalarType.Float32 && !bf16Autocast ? 1e-5 : 2e-2;
+
+        // Reference: whole logits twice (two micro-batches of the same tokens), autograd accumulating both.
+        using var hRef = h0.clone().requires_grad_();
+        using var wRef = w0.clone().requires_grad_();
+        for (var micro = 0; micro < 2; micro++)
+        {
+            Tensor reference;
+            using (Autocast())
+            using (var logits = nn.functional.linear(hRef, wRef))
+                reference = CausalLM.CausalLmLoss(logits, labels, 23);
+            reference.backward();
+            reference.Dispose();
+        }
+
+        using var hLeaf = h0.clone().requires_grad_();
+        using var w = w0.clone().requires_grad_();
+        using (fused ? null : FusedKernels.Disable())
+            for (var micro = 0; micro < 2; micro++)
+                LossHead.ForwardBackward(hLeaf.mul(1.0), w, labels, 23, autocast: bf16Autocast ? Autocast : null, chunkElements: 4 * V).Dispose();
+
+        Assert.Equal(dtype, w.grad!.dtype);
+        AssertClose(wRef.grad!.to_type(ScalarType.Float32), w.grad!.to_type(ScalarType.Float32), "weight", tolerance);
+        AssertClose(hRef.grad!.to_type(ScalarType.Float32), hLeaf.grad!.to_type(ScalarType.Float32), "hidden", tolerance);
+    }
+
     [Fact]
     public void WrongShapes_AreNamed()
     {

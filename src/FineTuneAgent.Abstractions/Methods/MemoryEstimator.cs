@@ -125,10 +125,13 @@ public static class MemoryEstimator
     /// the whole logits before the chunked head: 4.06 float32 copies of a token's logits, as the eager count says.
     /// </summary>
     /// <param name="outputTrained">The output matrix trains (Full, or Freeze with the embedding or lm_head): its
-    /// gradient comes out of the head's backward. Measured (fta bench methods, Full, fp32; Llama tiny with its
-    /// 128,256 × 64 tied matrix and Qwen3 two layers with 32,000 × 1024): the chunk's backward holds about three
-    /// copies of that matrix beside the logits (the gradient, which stays, the matmul's transposed result, and the
-    /// copy autograd makes of it in the parameter's layout among them; not attributed op by op).</param>
+    /// gradient comes out of the head's backward. Counted as three copies of that matrix, an empirical term: measured
+    /// (fta bench methods, Full, fp32; Llama tiny with its 128,256 × 64 tied matrix and Qwen3 two layers with
+    /// 32,000 × 1024) resident memory is that much above the other terms. Not what its name suggests, though: the
+    /// caching allocator's own peak in that backward is the weight, one chunk's logits and one gradient (Llama tiny:
+    /// 125.2 MiB = 31.3 + 62.6 + 31.3; adding the head's weight gradient by hand with addmm_ changed nothing), and
+    /// the rest (~70 MiB there) sits in glibc's heap and a thread arena (smaps: +48 and +31 MiB), from allocations
+    /// under 1 MiB whose origin is not attributed yet.</param>
     public static long LossHeadBytes(ModelConfig c, TrainingShape shape, bool outputTrained = false)
     {
         long tokens = (long)shape.MicroBatchSize * shape.SequenceLength, cb = ElementSize(shape.ComputeDtype);

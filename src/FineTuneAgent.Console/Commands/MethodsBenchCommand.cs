@@ -141,6 +141,7 @@ internal static class MethodsBenchCommand
 
         BenchProcess.WarmUp();
         var baseline = BenchProcess.ProcStatus("VmRSS");
+        var baselineFile = BenchProcess.ProcStatus("RssFile");
         manual_seed(0);
         using var model = template.BuildModel(config, ScalarType.Float32, initialize: true);
         var adapted = method.Adapt(model, template, settings);
@@ -169,14 +170,24 @@ internal static class MethodsBenchCommand
             using (var scope = NewDisposeScope())
             {
                 optimizer.zero_grad();
+                cpu.allocator.reset_peak();
                 // The loss as fta train computes it (Trainer's default head): counted tokens a chunk at a time.
                 if (args.GradientCheckpointing)
                     GradientCheckpointing.ForwardBackward(model, ids, null, null, ids, numItemsInBatch: null);
                 else
                     LossHead.ForwardBackward(model.model.forward(ids), model.OutputWeight, ids);
                 var backward = PhasePeak();
+                var largeBackward = Math.Round(cpu.allocator.peak_bytes() / mib, 1);
+                cpu.allocator.reset_peak();
                 optimizer.step();
-                phases.Add(new JsonObject { ["forward_backward_mib"] = backward, ["optimizer_mib"] = PhasePeak(), ["rss_after_mib"] = Math.Round((BenchProcess.ProcStatus("VmRSS") - baseline) / mib, 1) });
+                phases.Add(new JsonObject
+                {
+                    ["forward_backward_mib"] = backward, ["large_forward_backward_mib"] = largeBackward, ["optimizer_mib"] = PhasePeak(), ["rss_after_mib"] = Math.Round((BenchProcess.ProcStatus("VmRSS") - baseline) / mib, 1),
+                    // The caching allocator's large blocks after the step: held by tensors, and kept for reuse.
+                    ["large_live_after_mib"] = Math.Round(cpu.allocator.live_bytes() / mib, 1), ["large_cached_after_mib"] = Math.Round(cpu.allocator.cached_bytes() / mib, 1),
+                    // Pages of libraries (libtorch's kernels) first touched by the step: resident, but not tensors.
+                    ["file_pages_after_mib"] = Math.Round((BenchProcess.ProcStatus("RssFile") - baselineFile) / mib, 1),
+                });
             }
             if (i > 0)
                 times.Add(clock.Elapsed.TotalMilliseconds);
