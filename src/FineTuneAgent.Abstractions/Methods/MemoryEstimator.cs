@@ -144,15 +144,16 @@ public static class MemoryEstimator
     }
 
     /// <summary>
-    /// The optimizer step's transients (see <see cref="MemoryEstimate.OptimizerStepBytes"/>): two temporaries of
-    /// the largest trainable tensor in the state dtype (this project's AdamW, native/src/optim.cpp, as PyTorch
-    /// 1.13's single-tensor AdamW: denom = (exp_avg_sq.sqrt() / c).add_(eps)). Measured on Full (qwen3, 1 layer of
-    /// 1024, vocabulary 32,000, 512 tokens, fp32), when the step still held the whole logits: the optimizer phase
-    /// peaked at 1,095 MiB, of which weights, gradients and AdamW states were 740 and the logits 62; of the
-    /// remaining ~290, the two temporaries of the 125 MiB embedding are 250. The chunked loss head holds no logits.
+    /// The optimizer step's transients (see <see cref="MemoryEstimate.OptimizerStepBytes"/>). On the CPU
+    /// (<see cref="TrainingShape.FusedCpuKernels"/>) AdamW updates each float32 or bfloat16 parameter in one pass that
+    /// allocates nothing (native/src/adamw_fused.cpp). Elsewhere, the eager update (as PyTorch 1.13's single-tensor
+    /// AdamW: denom = (exp_avg_sq.sqrt() / c).add_(eps)) makes two temporaries of the largest trainable tensor in the
+    /// state dtype. Measured on Full (qwen3, 1 layer of 1024, vocabulary 32,000, 512 tokens, fp32), when the step still
+    /// held the whole logits: the optimizer phase peaked at 1,095 MiB, of which weights, gradients and AdamW states
+    /// were 740 and the logits 62; of the remaining ~290, the two temporaries of the 125 MiB embedding are 250.
     /// </summary>
     public static long OptimizerStepBytes(ModelConfig c, TrainingShape shape, long largestTrainableElements, ScalarType stateDtype) =>
-        2 * largestTrainableElements * ElementSize(stateDtype);
+        shape.FusedCpuKernels && stateDtype is ScalarType.Float32 or ScalarType.BFloat16 ? 0 : 2 * largestTrainableElements * ElementSize(stateDtype);
 
     /// <summary>Elements of the largest projection matrix of a decoder layer.</summary>
     public static long LargestLayerLinear(ModelConfig c) => LayerLinears(c).Max(l => l.WeightElements);

@@ -107,7 +107,8 @@ public sealed partial class Trainer
         var trainable = _adapted.TrainableParameters.Select(p => (Tensor)p.Parameter).ToList();
         var groups = _adapted.ParameterGroups(Options.LearningRate!.Value, Options.WeightDecay);
         var baseRates = groups.Select(g => g.LearningRate).ToArray();
-        using var optimizer = optim.AdamW(groups, lr: Options.LearningRate.Value, weight_decay: Options.WeightDecay);
+        // The one-pass update with the other fused kernels; the plain reference path (FusedKernels.Disable) takes the eager ops.
+        using var optimizer = optim.AdamW(groups, lr: Options.LearningRate.Value, weight_decay: Options.WeightDecay, fused: FusedKernels.Enabled);
 
         var state = new TrainerState { TotalSteps = TotalSteps, EffectiveBatchSize = Options.EffectiveBatchSize, TrainRows = _train.Count };
         if (resumeFrom is not null)

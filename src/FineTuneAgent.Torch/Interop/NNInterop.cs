@@ -39,7 +39,7 @@ internal static unsafe partial class OptimInterop
 
     [LibraryImport(Lib)]
     internal static partial int fta_optim_adamw_step(IntPtr* parameters, IntPtr* grads, IntPtr* expAvgs, IntPtr* expAvgSqs, IntPtr* maxExpAvgSqs, long* steps,
-        long n, double lr, double beta1, double beta2, double eps, double weightDecay, int amsgrad, int maximize);
+        long n, double lr, double beta1, double beta2, double eps, double weightDecay, int amsgrad, int maximize, int fused);
 
     [LibraryImport(Lib)]
     internal static partial int fta_optim_sgd_step(IntPtr* parameters, IntPtr* grads, IntPtr* momentumBuffers, long n, double lr, double momentum,

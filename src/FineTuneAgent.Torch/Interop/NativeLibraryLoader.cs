@@ -10,7 +10,7 @@ namespace FineTuneAgent.Torch.Interop;
 internal static class NativeLibraryLoader
 {
     internal const string LibraryName = "fta_torch";
-    internal const int ExpectedAbiVersion = 6;
+    internal const int ExpectedAbiVersion = 7;
 
     private static readonly Lock Gate = new();
     private static IntPtr _handle;

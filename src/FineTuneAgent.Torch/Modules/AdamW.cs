@@ -7,14 +7,17 @@ namespace FineTuneAgent.Torch.Modules;
 /// <summary>
 /// Adam with decoupled weight decay (Loshchilov and Hutter), as torch.optim.AdamW: state
 /// exp_avg and exp_avg_sq in the parameter's dtype, bias-corrected step. Each group's
-/// update runs in one native call.
+/// update runs in one native call; with <c>fused</c> (the default, as torch.optim.AdamW's fused=True) each
+/// contiguous float32 or bfloat16 CPU parameter is updated in one pass that allocates nothing
+/// (native/src/adamw_fused.cpp), rounding as the eager ops; other parameters take the eager ops.
 /// </summary>
 public sealed class AdamW : Optimizer
 {
     private readonly bool _amsgrad;
     private readonly bool _maximize;
+    private readonly bool _fused;
 
-    internal AdamW(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize)
+    internal AdamW(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize, bool fused = true)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "Invalid learning rate");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), eps, "Invalid epsilon value");
@@ -23,6 +26,7 @@ public sealed class AdamW : Optimizer
         if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), weight_decay, "Invalid weight_decay value");
         _amsgrad = amsgrad;
         _maximize = maximize;
+        _fused = fused;
         var defaults = new Dictionary<string, double> { ["lr"] = lr, ["beta1"] = beta1, ["beta2"] = beta2, ["eps"] = eps, ["weight_decay"] = weight_decay };
         foreach (var g in groups)
         {
@@ -69,7 +73,7 @@ public sealed class AdamW : Optimizer
             fixed (long* pst = steps)
             {
                 Status.Check(OptimInterop.fta_optim_adamw_step(pp, pg, pa, psq, _amsgrad ? pm : null, pst, batch.Count,
-                    o["lr"], o["beta1"], o["beta2"], o["eps"], o["weight_decay"], _amsgrad ? 1 : 0, _maximize ? 1 : 0));
+                    o["lr"], o["beta1"], o["beta2"], o["eps"], o["weight_decay"], _amsgrad ? 1 : 0, _maximize ? 1 : 0, _fused ? 1 : 0));
             }
         }
     }

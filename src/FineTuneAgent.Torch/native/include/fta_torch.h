@@ -10,7 +10,7 @@ extern "C" {
 #endif
 
 // Bumped whenever an export changes signature or meaning; the C# side refuses a mismatch.
-#define FTA_ABI_VERSION 6
+#define FTA_ABI_VERSION 7
 
 typedef int32_t fta_status;
 enum {

@@ -2,40 +2,50 @@
 // step costs one crossing of the C ABI instead of a dozen per parameter. The arithmetic follows
 // PyTorch 1.13's single-tensor implementations (torch/optim/adamw.py, sgd.py, nn/utils/clip_grad.py).
 #include "common.h"
+#include "adamw_fused.h"
 
 #include <cmath>
 
 using namespace fta;
 
-// steps[i] is parameter i's step count after this update (the caller increments it).
+// steps[i] is parameter i's step count after this update (the caller increments it). fused: the one-pass update
+// where it applies (adamw_fused.cpp), else always the eager ops.
 // max_exp_avg_sqs may be null unless amsgrad is set.
 FTA_EXPORT fta_status fta_optim_adamw_step(const fta_tensor* params, const fta_tensor* grads, const fta_tensor* exp_avgs,
                                            const fta_tensor* exp_avg_sqs, const fta_tensor* max_exp_avg_sqs, const int64_t* steps,
                                            int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
-                                           int32_t amsgrad, int32_t maximize) {
+                                           int32_t amsgrad, int32_t maximize, int32_t fused) {
     return guard([&] {
         at::NoGradGuard no_grad;
         for (int64_t i = 0; i < n; ++i) {
             at::Tensor& param = T(params[i]);
-            at::Tensor grad = maximize ? -T(grads[i]) : T(grads[i]);
             at::Tensor& exp_avg = T(exp_avgs[i]);
             at::Tensor& exp_avg_sq = T(exp_avg_sqs[i]);
+            at::Tensor* max_sq = amsgrad ? &T(max_exp_avg_sqs[i]) : nullptr;
             const double step = static_cast<double>(steps[i]);
-
-            param.mul_(1.0 - lr * weight_decay);
-            exp_avg.lerp_(grad, 1.0 - beta1);
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
 
             const double bias_correction1 = 1.0 - std::pow(beta1, step);
             const double bias_correction2 = 1.0 - std::pow(beta2, step);
             const double step_size = lr / bias_correction1;
             const double bias_correction2_sqrt = std::sqrt(bias_correction2);
 
+            // One pass with no temporaries where the tensors allow it (adamw_fused.cpp); else the eager ops.
+            const AdamWScalars scalars{static_cast<float>(1.0 - lr * weight_decay), static_cast<float>(1.0 - beta1),
+                                       static_cast<float>(beta2), static_cast<float>(1.0 - beta2),
+                                       static_cast<float>(bias_correction2_sqrt), static_cast<float>(eps),
+                                       static_cast<float>(-step_size)};
+            if (fused != 0 && adamw_fused_step(param, T(grads[i]), exp_avg, exp_avg_sq, max_sq, scalars, maximize != 0))
+                continue;
+
+            at::Tensor grad = maximize ? -T(grads[i]) : T(grads[i]);
+            param.mul_(1.0 - lr * weight_decay);
+            exp_avg.lerp_(grad, 1.0 - beta1);
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
+
             at::Tensor denom;
             if (amsgrad) {
-                at::Tensor& max_sq = T(max_exp_avg_sqs[i]);
-                at::maximum_out(max_sq, max_sq, exp_avg_sq);
-                denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps);
+                at::maximum_out(*max_sq, *max_sq, exp_avg_sq);
+                denom = (max_sq->sqrt() / bias_correction2_sqrt).add_(eps);
             } else {
                 denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
             }
