@@ -1,4 +1,4 @@
-// Vectorised row helpers shared by the fused kernels (fused.cpp) and the fused attention (attention.cpp).
+// Vectorised row helpers shared by the fused kernels (fused.cpp) and the fused attention (attention.cpp, attention_bf16.cpp).
 // libtorch's bfloat16 scalar conversions and std::exp do not vectorise; these are plain float arithmetic and bit
 // operations that GCC vectorises, built for AVX-512, AVX2 and plain x86-64 (picked at load time by
 // target_clones). Rows are converted to float32 buffers, computed, and rounded back.
@@ -100,6 +100,24 @@ FTA_CLONES double exp_shifted_sum(float* x, int64_t n, float m) {
     return sum;
 }
 
+// bfloat16 rows to float32 and back (round to nearest even, as ATen's cast), vectorised. (maybe_unused: not every
+// includer takes every helper.)
+[[maybe_unused]] FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
+        std::memcpy(out + i, &bits, sizeof(float));
+    }
+}
+
+[[maybe_unused]] FTA_CLONES void float_to_bf16(const float* x, uint16_t* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        bits += 0x7FFFu + ((bits >> 16) & 1u);
+        out[i] = static_cast<uint16_t>(bits >> 16);
+    }
+}
+
 // A softmax row's statistics: its max and the reciprocal of Σ exp(x − max), from which p = exp(x − max)·inv is
 // recomputed bit for bit (the fused attention keeps these instead of the probabilities).
 struct RowStats {
@@ -122,6 +140,18 @@ FTA_CLONES RowStats softmax_row(const float* __restrict scores, const uint8_t* _
     float inv = static_cast<float>(1.0 / sum);
     for (int64_t i = 0; i < t; ++i) p[i] = p[i] * inv;
     return {m, inv};
+}
+
+// softmax_row's probabilities again from its statistics: the same operations in the same order, so the same bits.
+[[maybe_unused]] FTA_CLONES void softmax_row_recompute(const float* __restrict scores, const uint8_t* __restrict allowed, float scale, bool round_s, float lowest,
+                                      RowStats stats, float* __restrict p, int64_t t) {
+    FTA_WITH_FLAG(RS, round_s,
+        for (int64_t i = 0; i < t; ++i) {
+            float v = rb(RS, scores[i] * scale);
+            p[i] = allowed[i] ? v : lowest;
+        })
+    for (int64_t i = 0; i < t; ++i) p[i] = exp_nonpositive(p[i] - stats.max);
+    for (int64_t i = 0; i < t; ++i) p[i] = p[i] * stats.inv;
 }
 
 // Its backward: d = rS(rS(p·(g − Σ g·p)) masked to 0) · scale, rounded again: softmax's backward in float32, the
