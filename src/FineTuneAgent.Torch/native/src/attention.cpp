@@ -45,20 +45,6 @@ struct Dims {
     int64_t batch, queries, keys, heads, kv_heads, groups, head_dim;
 };
 
-// Per (batch, query): 1 + the last key the query may attend to; 0 when it may attend to none.
-std::vector<int64_t> key_ends(const uint8_t* mask, int64_t rows, int64_t t) {
-    std::vector<int64_t> ends(static_cast<size_t>(rows));
-    at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-            const uint8_t* m = mask + r * t;
-            int64_t e = t;
-            while (e > 0 && !m[e - 1]) --e;
-            ends[static_cast<size_t>(r)] = e;
-        }
-    });
-    return ends;
-}
-
 // The keys a block of n query rows needs: up to the last any row may attend to; all of them when a row may attend
 // to none (its probabilities are uniform over every key).
 int64_t block_key_end(const int64_t* ends, int64_t n, int64_t t) {

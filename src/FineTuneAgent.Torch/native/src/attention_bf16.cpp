@@ -29,6 +29,8 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 using namespace fta;
@@ -69,6 +71,13 @@ at::Tensor unstack_keys(const at::Tensor& x, const Dims& d) {
 
 inline uint16_t* bits_of(const at::Tensor& x) { return reinterpret_cast<uint16_t*>(x.data_ptr<c10::BFloat16>()); }
 
+// The keys a row pass computes, from the row's key end (key_ends): those up to the last the query may attend to,
+// rounded up to whole lanes of the row helpers' sums, or all of them when it may attend to none (uniform over every
+// key). The keys after them have probability and gradient exactly 0 (key_ends), which the passes write directly; the
+// sums over the computed keys take the same lanes in the same order as over the whole row would (the rest add exact
+// zeros), so every bit is as a pass over the whole row gives it, at about half the work under a causal mask.
+inline int64_t row_span(int64_t end, int64_t t) { return end == 0 ? t : std::min(t, (end + kLanes - 1) / kLanes * kLanes); }
+
 // Forward's row pass over the scores (B·nKV, groups·S, T), in place: each row becomes its bfloat16 probabilities
 // (softmax_row: scaled and rounded, masked, float32 softmax; then the cast) and its statistics go to stats, whose
 // row order (B, nH, S) is the scores'.
@@ -76,13 +85,17 @@ void probabilities_in_place(const at::Tensor& scores, const uint8_t* mask, float
     uint16_t* sp = bits_of(scores);
     const int64_t t = d.keys;
     const float lowest = lowest_of(at::kBFloat16);
+    const auto ends = key_ends(mask, d.batch * d.queries, t);
     at::parallel_for(0, d.batch * d.heads * d.queries, 16, [&](int64_t begin, int64_t end) {
         std::vector<float> x(static_cast<size_t>(t)), p(static_cast<size_t>(t));
         for (int64_t r = begin; r < end; ++r) {
-            int64_t bi = r / (d.heads * d.queries), si = r % d.queries;
-            bf16_to_float(sp + r * t, x.data(), t);
-            stats[r] = softmax_row(x.data(), mask + (bi * d.queries + si) * t, scale, true, lowest, p.data(), t);
-            float_to_bf16(p.data(), sp + r * t, t);
+            int64_t row = r / (d.heads * d.queries) * d.queries + r % d.queries;  // the mask's (batch, query)
+            int64_t n = row_span(ends[static_cast<size_t>(row)], t);
+            uint16_t* s = sp + r * t;
+            bf16_to_float(s, x.data(), n);
+            stats[r] = softmax_row(x.data(), mask + row * t, scale, true, lowest, p.data(), n);
+            float_to_bf16(p.data(), s, n);
+            std::memset(s + n, 0, static_cast<size_t>(t - n) * sizeof(uint16_t));
         }
     });
 }
@@ -95,17 +108,22 @@ void score_gradient_in_place(const at::Tensor& scores, const at::Tensor& dprobs,
     uint16_t* gp = bits_of(dprobs);
     const int64_t t = d.keys;
     const float lowest = lowest_of(at::kBFloat16);
+    const auto ends = key_ends(mask, d.batch * d.queries, t);
     at::parallel_for(0, d.batch * d.heads * d.queries, 16, [&](int64_t begin, int64_t end) {
         std::vector<float> x(static_cast<size_t>(t)), p(static_cast<size_t>(t)), g(static_cast<size_t>(t));
         for (int64_t r = begin; r < end; ++r) {
-            int64_t bi = r / (d.heads * d.queries), si = r % d.queries;
-            const uint8_t* allowed = mask + (bi * d.queries + si) * t;
-            bf16_to_float(sp + r * t, x.data(), t);
-            softmax_row_recompute(x.data(), allowed, scale, true, lowest, stats[r], p.data(), t);
-            bf16_to_float(gp + r * t, g.data(), t);
-            softmax_row_grad(p.data(), g.data(), allowed, scale, true, x.data(), t);  // dS over the spent scores
-            float_to_bf16(x.data(), gp + r * t, t);
-            float_to_bf16(p.data(), sp + r * t, t);
+            int64_t row = r / (d.heads * d.queries) * d.queries + r % d.queries;
+            int64_t n = row_span(ends[static_cast<size_t>(row)], t);
+            const uint8_t* allowed = mask + row * t;
+            uint16_t *s = sp + r * t, *gr = gp + r * t;
+            bf16_to_float(s, x.data(), n);
+            softmax_row_recompute(x.data(), allowed, scale, true, lowest, stats[r], p.data(), n);
+            bf16_to_float(gr, g.data(), n);
+            softmax_row_grad(p.data(), g.data(), allowed, scale, true, x.data(), n);  // dS over the spent scores
+            float_to_bf16(x.data(), gr, n);
+            float_to_bf16(p.data(), s, n);
+            std::memset(gr + n, 0, static_cast<size_t>(t - n) * sizeof(uint16_t));
+            std::memset(s + n, 0, static_cast<size_t>(t - n) * sizeof(uint16_t));
         }
     });
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace {
 
@@ -171,6 +172,22 @@ FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restr
             v = allowed[i] ? v : 0.0f;
             d[i] = rb(RS, v * scale);
         })
+}
+
+// Per (batch, query) of a (B, 1, S, T) mask's rows: 1 + the last key the query may attend to; 0 when it may attend
+// to none. (The attention cores skip the keys after it: their probabilities are exactly 0, as the lowest value minus
+// the row's max is below −87, where exp flushes to 0, and so are their gradients.)
+inline std::vector<int64_t> key_ends(const uint8_t* mask, int64_t rows, int64_t t) {
+    std::vector<int64_t> ends(static_cast<size_t>(rows));
+    at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const uint8_t* m = mask + r * t;
+            int64_t e = t;
+            while (e > 0 && !m[e - 1]) --e;
+            ends[static_cast<size_t>(r)] = e;
+        }
+    });
+    return ends;
 }
 
 // The dtype's lowest value: what HF's masked_fill puts in masked scores.
