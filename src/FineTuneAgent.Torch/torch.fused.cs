@@ -74,13 +74,14 @@ public static partial class torch
             Tensor.Result(FusedInterop.fta_fused_masked_softmax(scores.NativeHandle, allowed.NativeHandle, scale, (int)dtype, out var r), r);
 
         /// <summary>
-        /// The attention core in one autograd node (native/src/attention.cpp): softmax(q·kᵀ·scale) over the keys in
-        /// float32, keys where <paramref name="allowed"/> is false set to the dtype's lowest value first (HF's
-        /// masked_fill; a query that may attend to nothing gets uniform weights, as eager), cast to the inputs' dtype,
-        /// times v; rounded where that eager composition rounds. q (B, S, nH, hd), k and v (B, T, nKV, hd) with nKV
+        /// The attention core in one autograd node (native/src/attention.cpp, attention_bf16.cpp): softmax(q·kᵀ·scale)
+        /// over the keys in float32, keys where <paramref name="allowed"/> is false set to the dtype's lowest value
+        /// first (HF's masked_fill; a query that may attend to nothing gets uniform weights, as eager), cast to the
+        /// inputs' dtype, times v; rounded where that eager composition rounds. q (B, S, nH, hd), k and v (B, T, nKV, hd) with nKV
         /// dividing nH (query head h uses key/value head h / (nH / nKV), HF's repeat_kv order), all float32 or all
         /// bfloat16 on the CPU; allowed (B, 1, S, T) bool. Returns (B, S, nH, hd), contiguous. Backward recomputes
-        /// the probabilities block by block from one float pair per query row instead of keeping them.
+        /// the probabilities from one float pair per query row instead of keeping them: in float32 block by block of
+        /// query positions, in bfloat16 over whole heads by ATen's batched matmul.
         /// </summary>
         public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed, double scale) =>
             Tensor.Result(FusedInterop.fta_fused_attention(q.NativeHandle, k.NativeHandle, v.NativeHandle, allowed.NativeHandle, scale, out var r), r);

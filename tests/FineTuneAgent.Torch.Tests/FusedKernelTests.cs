@@ -309,9 +309,9 @@ public class FusedKernelTests
 
     /// <summary>
     /// Grouped-query attention (4 query heads over 2 key/value heads) against the eager composition, values and the
-    /// gradients of q, k and v, at lengths inside one query block, across several (the last one partial), and past
-    /// the causal skipping's block boundaries: float32 to rounding (summation order of the matmuls and softmax),
-    /// bfloat16 to its resolution.
+    /// gradients of q, k and v: float32 (attention.cpp's query blocks) at lengths inside one query block, across
+    /// several (the last one partial), and past the causal skipping's block boundaries, to rounding (summation order
+    /// of the matmuls and softmax); bfloat16 (attention_bf16.cpp's whole heads) to its resolution.
     /// </summary>
     [Theory]
     [InlineData(ScalarType.Float32, 37)]
@@ -357,6 +357,74 @@ public class FusedKernelTests
         var mine = RunAttention(q0, k0, v0, dy, (q, k, v) => fused.attention(q, k, v, allowed, 0.3));
         for (var i = 0; i < 4; i++)
             AssertClose(eager[i], mine[i], 1e-5);
+    }
+
+    /// <summary>
+    /// Between forward and backward the bfloat16 core keeps nothing the size of its (B, nH, S, T) probabilities (4 MiB
+    /// here), though forward forms them; the eager products with the fused softmax between them (the bfloat16 path
+    /// before the core took it) keep them. Measured by the caching allocator's live bytes, which count the blocks of
+    /// 1 MiB or more: the scores, the probabilities, nothing else here (the assembly runs one test at a time).
+    /// The two run the same batched products and the same row code, so the output and dV, which backward forms from
+    /// the probabilities it recomputed, are the eager path's to the bit; dQ and dK to bfloat16's resolution (the core's
+    /// softmax backward takes the float32 probabilities, as torch's softmax does, the fused softmax its bfloat16 result).
+    /// </summary>
+    [Fact]
+    public void Attention_BFloat16_KeepsNoProbabilitiesForBackward()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(29);
+        const long b = 2, s = 512, nH = 4, nKv = 2, hd = 16;
+        const long probabilities = b * nH * s * s * 2;
+        var q0 = (randn([b, s, nH, hd]) * 2).to_type(ScalarType.BFloat16);
+        var k0 = (randn([b, s, nKv, hd]) * 2).to_type(ScalarType.BFloat16);
+        var v0 = randn([b, s, nKv, hd]).to_type(ScalarType.BFloat16);
+        var allowed = AttentionMask(s);
+        var dy = randn([b, s, nH, hd]);
+        const double scale = 0.25;
+
+        (long Kept, long Peak, Tensor[] Results) Measure(Func<Tensor, Tensor, Tensor, Tensor> f)
+        {
+            using var inner = NewDisposeScope();
+            var q = q0.detach().clone().requires_grad_();
+            var k = k0.detach().clone().requires_grad_();
+            var v = v0.detach().clone().requires_grad_();
+            cpu.allocator.empty_cache();
+            cpu.allocator.reset_peak();
+            var live0 = cpu.allocator.live_bytes();
+            var y = f(q, k, v);
+            var kept = cpu.allocator.live_bytes() - live0;
+            var peak = cpu.allocator.peak_bytes() - live0;
+            (y.to_type(ScalarType.Float32) * dy).sum().backward();
+            Tensor[] results = [y.detach(), q.grad!, k.grad!, v.grad!];
+            inner.MoveToOuter(results);
+            return (kept, peak, results);
+        }
+
+        var core = Measure((q, k, v) => fused.attention(q, k, v, allowed, scale));
+        var eager = Measure((q, k, v) => EagerProductsWithFusedSoftmax(q, k, v, allowed, scale));
+        Assert.True(core.Peak >= probabilities, $"forward formed no probabilities? peak {core.Peak} bytes");
+        Assert.True(core.Kept < probabilities, $"the core kept {core.Kept} bytes for backward");
+        Assert.True(eager.Kept >= probabilities, $"the eager path kept only {eager.Kept} bytes");
+        Assert.True(eager.Results[0].equal(core.Results[0]), "output");
+        Assert.True(eager.Results[3].equal(core.Results[3]), "dv");
+        AssertClose(eager.Results[1], core.Results[1], 2e-2, "dq");
+        AssertClose(eager.Results[2], core.Results[2], 2e-2, "dk");
+    }
+
+    /// <summary>
+    /// Attention.cs's eager path with the shim's fused softmax: the query heads sharing a key/value head stacked along
+    /// the rows, one product per key/value head, the fused masked softmax, one product with v. Its intermediates are
+    /// disposed before it returns, so only what autograd saved stays.
+    /// </summary>
+    private static Tensor EagerProductsWithFusedSoftmax(Tensor q, Tensor k, Tensor v, Tensor allowed, double scale)
+    {
+        using var scope = NewDisposeScope();
+        long b = q.size(0), s = q.size(1), nH = q.size(2), hd = q.size(3), nKv = k.size(2), t = k.size(1);
+        var stacked = q.transpose(1, 2).reshape(b, nKv, nH / nKv * s, hd);                   // (B, nKV, groups·S, hd)
+        var products = stacked.matmul(k.transpose(1, 2).transpose(2, 3));                    // (B, nKV, groups·S, T)
+        var probs = fused.masked_softmax(products.view(b, nH, s, t), allowed, scale, q.dtype).view(b, nKv, nH / nKv * s, t);
+        var y = probs.matmul(v.transpose(1, 2)).view(b, nH, s, hd).transpose(1, 2).contiguous();
+        return scope.MoveToOuter(y);
     }
 
     /// <summary>y = f(q, k, v), then backward of Σ y·dy; returns y, dq, dk, dv.</summary>

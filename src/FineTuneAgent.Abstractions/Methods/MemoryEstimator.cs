@@ -73,10 +73,10 @@ public static class MemoryEstimator
                 + q                                // attention output, the o_proj input
                 + 2 * h                            // post-attention norm input and output (the MLP input)
                 + 3L * c.IntermediateSize;         // gate and up (SwiGLU's inputs), their product (the down_proj input)
-            // In float32 attention's fused core keeps two floats per query row and head instead of its probabilities;
-            // in bfloat16 the eager products run (faster there) and the fused softmax keeps its bfloat16 probabilities.
-            if (shape.ComputeDtype == ScalarType.Float32)
-                return b * s * (fused + 2L * c.NumAttentionHeads);
+            // Attention's fused core (float32 and bfloat16) keeps two floats per query row and head, its softmax's
+            // max and 1/Σ, instead of its probabilities; other dtypes take the eager ops, which keep them.
+            if (shape.ComputeDtype is ScalarType.Float32 or ScalarType.BFloat16)
+                return b * s * (fused + 2L * c.NumAttentionHeads * 4 / ElementSize(shape.ComputeDtype));
             return b * (s * fused + (long)c.NumAttentionHeads * s * s);
         }
         var perToken =

@@ -27,8 +27,8 @@ public sealed record TrainingShape
 
     /// <summary>
     /// The run is on the CPU, where the model takes the shim's fused kernels: RMSNorm and SwiGLU keep only their
-    /// inputs, in float32 attention recomputes its probabilities in backward instead of keeping them, and AdamW
-    /// updates in one pass with no temporaries (CUDA runs take the eager ops, which keep more).
+    /// inputs, in float32 and bfloat16 attention recomputes its probabilities in backward instead of keeping them,
+    /// and AdamW updates in one pass with no temporaries (CUDA runs take the eager ops, which keep more).
     /// </summary>
     public bool FusedCpuKernels { get; init; }
 

@@ -1,5 +1,5 @@
 // Fused attention core for training: softmax(q·kᵀ·scale, masked)·v as one custom autograd function that keeps no
-// probabilities for backward.
+// probabilities for backward. This file is the float32 core and the export; bfloat16 runs attention_bf16.cpp's.
 //
 // Why: the eager composition (matmul, scale, masked_fill, float32 softmax, cast, matmul), and the fused masked
 // softmax that replaced its middle, keep the (B, H, S, T) probabilities for backward: the largest activation of a
@@ -9,20 +9,20 @@
 // query positions of the heads sharing one key/value head at a time, so the transient memory is a few (block × T)
 // buffers per thread.
 //
-// Rounding as eager: scores = q·kᵀ rounded to the input dtype, x = rS(scores·scale), masked keys set to the dtype's
-// lowest value, softmax in float32, the probabilities cast to the dtype before P·v, the result rounded to the dtype.
-// Backward: dP = dO·vᵀ rounded to the dtype; softmax's backward in float32 on the float32 probabilities (what eager's
-// softmax saves: its float32 result, not the cast), then masked_fill's and the scaling's backward with their
-// roundings (softmax_row_grad); dQ = dS·k; dK = dSᵀ·q and dV = Pᵀ·dO summed over the query blocks and the heads
-// sharing a key/value head, each gradient rounded once at the end, as the one matmul over the stacked heads that
-// eager runs. Every matmul runs in float32: bfloat16 values are exact in float32, and ATen's bfloat16 matmul
-// (oneDNN) also multiplies and sums in float32 and rounds only its result, so this is the same arithmetic up to
-// summation order; oneDNN's bfloat16 matmul costs far more per call on blocks this small (measured: 3× the time
-// of the batched matmuls it replaces) than float32 BLAS does.
+// Rounding as eager: x = scores·scale, masked keys set to float32's lowest value, softmax, P·v. Backward: dP = dO·vᵀ;
+// softmax's backward on the probabilities, then masked_fill's and the scaling's backward (softmax_row_grad);
+// dQ = dS·k; dK = dSᵀ·q and dV = Pᵀ·dO summed over the query blocks and the heads sharing a key/value head, as the
+// one matmul over the stacked heads that eager runs: the same arithmetic up to summation order.
+//
+// Why not bfloat16 too: its products would run in float32 here (bfloat16 values are exact in float32; oneDNN's
+// bfloat16 matmul costs far more per call on blocks this small, measured 3× the time of the batched matmuls it
+// replaces), and oneDNN's bfloat16 batched matmul over whole heads outruns those float32 blocks (LoRA bf16,
+// Qwen3-0.6B shape, 8 layers: 208 against 238 tokens/s), so attention_bf16.cpp keeps oneDNN's products.
 //
 // Causal skipping: keys after the last key any row of a query block may attend to contribute exactly 0 (the
 // lowest value minus the row's max is below −87, where exp flushes to 0) and get a zero gradient, so a block
 // works on keys [0, kend) only. A block with a fully masked row (uniform over all T keys, as eager) takes them all.
+#include "attention.h"
 #include "common.h"
 #include "fused_rows.h"
 
@@ -41,40 +41,9 @@ namespace {
 // the block's buffers stay in cache. 32 and 128 measured no better on 2 threads (within this shared machine's noise).
 constexpr int64_t kQueryBlock = 64;
 
-// softmax_row's probabilities again from its statistics: the same operations in the same order, so the same bits.
-FTA_CLONES void softmax_row_recompute(const float* __restrict scores, const uint8_t* __restrict allowed, float scale, bool round_s, float lowest,
-                                      RowStats stats, float* __restrict p, int64_t t) {
-    FTA_WITH_FLAG(RS, round_s,
-        for (int64_t i = 0; i < t; ++i) {
-            float v = rb(RS, scores[i] * scale);
-            p[i] = allowed[i] ? v : lowest;
-        })
-    for (int64_t i = 0; i < t; ++i) p[i] = exp_nonpositive(p[i] - stats.max);
-    for (int64_t i = 0; i < t; ++i) p[i] = p[i] * stats.inv;
-}
-
-// x ← bfloat16(x), kept as floats: where eager rounds a bfloat16 matmul's result (or casts the probabilities).
-FTA_CLONES void round_bf16_in_place(float* x, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) x[i] = round_bf16(x[i]);
-}
-
 struct Dims {
     int64_t batch, queries, keys, heads, kv_heads, groups, head_dim;
 };
-
-// Per (batch, query): 1 + the last key the query may attend to; 0 when it may attend to none.
-std::vector<int64_t> key_ends(const uint8_t* mask, int64_t rows, int64_t t) {
-    std::vector<int64_t> ends(static_cast<size_t>(rows));
-    at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-            const uint8_t* m = mask + r * t;
-            int64_t e = t;
-            while (e > 0 && !m[e - 1]) --e;
-            ends[static_cast<size_t>(r)] = e;
-        }
-    });
-    return ends;
-}
 
 // The keys a block of n query rows needs: up to the last any row may attend to; all of them when a row may attend
 // to none (its probabilities are uniform over every key).
@@ -112,8 +81,7 @@ inline at::Tensor block_heads(const at::Tensor& x, int64_t bi, int64_t kv, int64
 
 void attention_forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double scale, const Dims& d,
                        at::Tensor& out, at::Tensor& stats) {
-    const bool bf16 = q.scalar_type() == at::kBFloat16;
-    const float lowest = lowest_of(q.scalar_type());
+    const float lowest = lowest_of(at::kFloat);
     const float fscale = static_cast<float>(scale);
     const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
     const auto ends = key_ends(mp, d.batch * d.queries, d.keys);
@@ -145,9 +113,7 @@ void attention_forward(const at::Tensor& q, const at::Tensor& k, const at::Tenso
                         int64_t h = kv * d.groups + r / n, si = s0 + r % n;  // HF's repeat_kv order
                         float* x = sc.data_ptr<float>() + r * kend;
                         float* pr = p.data_ptr<float>() + r * kend;
-                        if (bf16) round_bf16_in_place(x, kend);
-                        sp[(bi * d.heads + h) * d.queries + si] = softmax_row(x, mp + (bi * d.queries + si) * d.keys, fscale, bf16, lowest, pr, kend);
-                        if (bf16) round_bf16_in_place(pr, kend);
+                        sp[(bi * d.heads + h) * d.queries + si] = softmax_row(x, mp + (bi * d.queries + si) * d.keys, fscale, false, lowest, pr, kend);
                     }
                 });
                 auto ob = front(o, rows, d.head_dim);
@@ -160,8 +126,7 @@ void attention_forward(const at::Tensor& q, const at::Tensor& k, const at::Tenso
 
 void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, const at::Tensor& stats,
                         const at::Tensor& dout, double scale, const Dims& d, at::Tensor& dq, at::Tensor& dk, at::Tensor& dv) {
-    const bool bf16 = q.scalar_type() == at::kBFloat16;
-    const float lowest = lowest_of(q.scalar_type());
+    const float lowest = lowest_of(at::kFloat);
     const float fscale = static_cast<float>(scale);
     const uint8_t* mp = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
     const auto ends = key_ends(mp, d.batch * d.queries, d.keys);
@@ -177,7 +142,7 @@ void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tens
         auto scores = at::empty({most * d.keys}, fopts);
         auto dprobs = at::empty({most * d.keys}, fopts);
         auto probs = at::empty({most * d.keys}, fopts);
-        auto dscores = at::empty({most * d.keys}, fopts);  // the scores' gradient, rounded as the dtype
+        auto dscores = at::empty({most * d.keys}, fopts);  // the scores' gradient
         auto dqs = at::empty({most * d.head_dim}, fopts);
         auto dk_sum = at::empty({d.keys, d.head_dim}, fopts);
         auto dv_sum = at::empty({d.keys, d.head_dim}, fopts);
@@ -208,13 +173,8 @@ void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tens
                         float* x = sc.data_ptr<float>() + r * kend;
                         float* g = dp.data_ptr<float>() + r * kend;
                         float* pr = p.data_ptr<float>() + r * kend;
-                        if (bf16) {
-                            round_bf16_in_place(x, kend);
-                            round_bf16_in_place(g, kend);
-                        }
-                        softmax_row_recompute(x, allowed, fscale, bf16, lowest, sp[(bi * d.heads + h) * d.queries + si], pr, kend);
-                        softmax_row_grad(pr, g, allowed, fscale, bf16, ds.data_ptr<float>() + r * kend, kend);
-                        if (bf16) round_bf16_in_place(pr, kend);  // as P·v took them, for dV
+                        softmax_row_recompute(x, allowed, fscale, false, lowest, sp[(bi * d.heads + h) * d.queries + si], pr, kend);
+                        softmax_row_grad(pr, g, allowed, fscale, false, ds.data_ptr<float>() + r * kend, kend);
                     }
                 });
                 auto dqb = front(dqs, rows, d.head_dim);
@@ -232,16 +192,7 @@ void attention_backward(const at::Tensor& q, const at::Tensor& k, const at::Tens
 struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& query, const at::Tensor& key, const at::Tensor& value, const at::Tensor& allowed,
                               double scale) {
-        if (query.dim() != 4 || key.dim() != 4 || value.sizes() != key.sizes() || key.size(0) != query.size(0) || key.size(3) != query.size(3) ||
-            key.size(2) == 0 || query.size(2) % key.size(2) != 0)
-            throw std::invalid_argument("attention: q must be (B, S, nH, hd) and k, v (B, T, nKV, hd) with nKV dividing nH");
-        if (allowed.dim() != 4 || allowed.size(0) != query.size(0) || allowed.size(1) != 1 || allowed.size(2) != query.size(1) ||
-            allowed.size(3) != key.size(1) || allowed.scalar_type() != at::kBool)
-            throw std::invalid_argument("attention: allowed must be (B, 1, S, T) bool");
-        auto st = query.scalar_type();
-        if ((st != at::kFloat && st != at::kBFloat16) || key.scalar_type() != st || value.scalar_type() != st)
-            throw std::invalid_argument("attention: q, k and v must all be float32 or all bfloat16");
-        // The matmuls below are the ops of one autograd node in the inputs' dtype: neither recorded nor autocast.
+        // The matmuls below are the ops of one autograd node in float32: neither recorded nor autocast.
         at::NoGradGuard no_grad;
         c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
         auto q = query.contiguous(), k = key.contiguous(), v = value.contiguous(), mask = allowed.contiguous();
@@ -274,15 +225,29 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     }
 };
 
+void check_arguments(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value, const at::Tensor& allowed) {
+    for (const auto& t : {query, key, value, allowed})
+        if (!t.device().is_cpu() || t.is_sparse()) throw std::invalid_argument("attention: the fused kernel takes dense CPU tensors");
+    if (query.dim() != 4 || key.dim() != 4 || value.sizes() != key.sizes() || key.size(0) != query.size(0) || key.size(3) != query.size(3) ||
+        key.size(2) == 0 || query.size(2) % key.size(2) != 0)
+        throw std::invalid_argument("attention: q must be (B, S, nH, hd) and k, v (B, T, nKV, hd) with nKV dividing nH");
+    if (allowed.dim() != 4 || allowed.size(0) != query.size(0) || allowed.size(1) != 1 || allowed.size(2) != query.size(1) ||
+        allowed.size(3) != key.size(1) || allowed.scalar_type() != at::kBool)
+        throw std::invalid_argument("attention: allowed must be (B, 1, S, T) bool");
+    auto st = query.scalar_type();
+    if ((st != at::kFloat && st != at::kBFloat16) || key.scalar_type() != st || value.scalar_type() != st)
+        throw std::invalid_argument("attention: q, k and v must all be float32 or all bfloat16");
+}
+
 }  // namespace
 
-// Attention core (see AttentionFunction): softmax(q·kᵀ·scale, keys where allowed is false masked) in float32, cast to
-// the inputs' dtype, times v. q (B, S, nH, hd), k and v (B, T, nKV, hd), allowed (B, 1, S, T) bool; the result
-// is (B, S, nH, hd), contiguous.
+// Attention core (AttentionFunction in float32, attention_bf16 in bfloat16): softmax(q·kᵀ·scale, keys where allowed
+// is false masked) in float32, cast to the inputs' dtype, times v. q (B, S, nH, hd), k and v (B, T, nKV, hd), allowed
+// (B, 1, S, T) bool; the result is (B, S, nH, hd), contiguous.
 FTA_EXPORT fta_status fta_fused_attention(fta_tensor q, fta_tensor k, fta_tensor v, fta_tensor allowed, double scale, fta_tensor* out) {
     return guard([&] {
-        for (auto t : {q, k, v, allowed})
-            if (!T(t).device().is_cpu() || T(t).is_sparse()) throw std::invalid_argument("attention: the fused kernel takes dense CPU tensors");
-        *out = wrap(AttentionFunction::apply(T(q), T(k), T(v), T(allowed), scale));
+        check_arguments(T(q), T(k), T(v), T(allowed));
+        *out = wrap(T(q).scalar_type() == at::kBFloat16 ? attention_bf16(T(q), T(k), T(v), T(allowed), scale)
+                                                        : AttentionFunction::apply(T(q), T(k), T(v), T(allowed), scale));
     });
 }

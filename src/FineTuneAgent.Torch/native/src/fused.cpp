@@ -51,23 +51,6 @@ template <class F> void dispatch_pair(at::ScalarType x, at::ScalarType w, const 
     throw std::invalid_argument(std::string(op) + ": unsupported dtypes " + c10::toString(x) + " and " + c10::toString(w));
 }
 
-// bfloat16 rows to float32 and back (round to nearest even, as ATen's cast), vectorised.
-FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
-        std::memcpy(out + i, &bits, sizeof(float));
-    }
-}
-
-FTA_CLONES void float_to_bf16(const float* x, uint16_t* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, x + i, sizeof bits);
-        bits += 0x7FFFu + ((bits >> 16) & 1u);
-        out[i] = static_cast<uint16_t>(bits >> 16);
-    }
-}
-
 // A row of T as float32: the row itself for float, else converted into buf.
 template <class T> inline const float* load_row(const T* x, float* buf, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {

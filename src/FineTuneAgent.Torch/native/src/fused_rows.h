@@ -1,4 +1,4 @@
-// Vectorised row helpers shared by the fused kernels (fused.cpp) and the fused attention (attention.cpp).
+// Vectorised row helpers shared by the fused kernels (fused.cpp) and the fused attention (attention.cpp, attention_bf16.cpp).
 // libtorch's bfloat16 scalar conversions and std::exp do not vectorise; these are plain float arithmetic and bit
 // operations that GCC vectorises, built for AVX-512, AVX2 and plain x86-64 (picked at load time by
 // target_clones). Rows are converted to float32 buffers, computed, and rounded back.
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace {
 
@@ -100,6 +101,24 @@ FTA_CLONES double exp_shifted_sum(float* x, int64_t n, float m) {
     return sum;
 }
 
+// bfloat16 rows to float32 and back (round to nearest even, as ATen's cast), vectorised. (maybe_unused: not every
+// includer takes every helper.)
+[[maybe_unused]] FTA_CLONES void bf16_to_float(const uint16_t* x, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
+        std::memcpy(out + i, &bits, sizeof(float));
+    }
+}
+
+[[maybe_unused]] FTA_CLONES void float_to_bf16(const float* x, uint16_t* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        bits += 0x7FFFu + ((bits >> 16) & 1u);
+        out[i] = static_cast<uint16_t>(bits >> 16);
+    }
+}
+
 // A softmax row's statistics: its max and the reciprocal of Σ exp(x − max), from which p = exp(x − max)·inv is
 // recomputed bit for bit (the fused attention keeps these instead of the probabilities).
 struct RowStats {
@@ -124,6 +143,18 @@ FTA_CLONES RowStats softmax_row(const float* __restrict scores, const uint8_t* _
     return {m, inv};
 }
 
+// softmax_row's probabilities again from its statistics: the same operations in the same order, so the same bits.
+[[maybe_unused]] FTA_CLONES void softmax_row_recompute(const float* __restrict scores, const uint8_t* __restrict allowed, float scale, bool round_s, float lowest,
+                                      RowStats stats, float* __restrict p, int64_t t) {
+    FTA_WITH_FLAG(RS, round_s,
+        for (int64_t i = 0; i < t; ++i) {
+            float v = rb(RS, scores[i] * scale);
+            p[i] = allowed[i] ? v : lowest;
+        })
+    for (int64_t i = 0; i < t; ++i) p[i] = exp_nonpositive(p[i] - stats.max);
+    for (int64_t i = 0; i < t; ++i) p[i] = p[i] * stats.inv;
+}
+
 // Its backward: d = rS(rS(p·(g − Σ g·p)) masked to 0) · scale, rounded again: softmax's backward in float32, the
 // cast to the scores' dtype, masked_fill's and the scaling's backward, as eager runs them.
 FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restrict g, const uint8_t* __restrict allowed, float scale,
@@ -141,6 +172,22 @@ FTA_CLONES void softmax_row_grad(const float* __restrict p, const float* __restr
             v = allowed[i] ? v : 0.0f;
             d[i] = rb(RS, v * scale);
         })
+}
+
+// Per (batch, query) of a (B, 1, S, T) mask's rows: 1 + the last key the query may attend to; 0 when it may attend
+// to none. (The attention cores skip the keys after it: their probabilities are exactly 0, as the lowest value minus
+// the row's max is below −87, where exp flushes to 0, and so are their gradients.)
+inline std::vector<int64_t> key_ends(const uint8_t* mask, int64_t rows, int64_t t) {
+    std::vector<int64_t> ends(static_cast<size_t>(rows));
+    at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const uint8_t* m = mask + r * t;
+            int64_t e = t;
+            while (e > 0 && !m[e - 1]) --e;
+            ends[static_cast<size_t>(r)] = e;
+        }
+    });
+    return ends;
 }
 
 // The dtype's lowest value: what HF's masked_fill puts in masked scores.
