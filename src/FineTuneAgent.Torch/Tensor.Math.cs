@@ -216,6 +216,10 @@ public static partial class torch
         public Tensor baddbmm(Tensor batch1, Tensor batch2, Scalar? beta = null, Scalar? alpha = null) =>
             Result(fta_tensor_baddbmm(NativeHandle, batch1.NativeHandle, batch2.NativeHandle, beta ?? 1, alpha ?? 1, out var r), r);
 
+        /// <summary>beta·this + alpha·(a·b) for 2-D tensors, as one op (autograd and autocast as ATen's addmm).</summary>
+        public Tensor addmm(Tensor a, Tensor b, Scalar? beta = null, Scalar? alpha = null) =>
+            Result(fta_tensor_addmm(NativeHandle, a.NativeHandle, b.NativeHandle, beta ?? 1, alpha ?? 1, out var r), r);
+
         public Tensor softmax(long dim, ScalarType? dtype = null) => nn.functional.softmax(this, dim, dtype);
         public Tensor log_softmax(long dim, ScalarType? dtype = null) => nn.functional.log_softmax(this, dim, dtype);
     }

@@ -35,6 +35,7 @@ public static unsafe partial class torch
     public static Tensor matmul(Tensor a, Tensor b) => a.matmul(b);
 
     public static Tensor mm(Tensor a, Tensor b) => a.mm(b);
+    public static Tensor addmm(Tensor input, Tensor a, Tensor b, Scalar? beta = null, Scalar? alpha = null) => input.addmm(a, b, beta, alpha);
 
     public static Tensor bmm(Tensor a, Tensor b) => a.bmm(b);
 

@@ -3,6 +3,7 @@ using FineTuneAgent.Abstractions.Methods;
 using FineTuneAgent.Methods.Dora;
 using FineTuneAgent.Methods.Lora;
 using FineTuneAgent.Modeling.Adapters;
+using FineTuneAgent.Torch;
 using FineTuneAgent.Torch.Modules;
 using static FineTuneAgent.Torch.torch;
 
@@ -264,6 +265,55 @@ public sealed class LoraTests
         Assert.Equal(8, again.LoraPlusRatio);
         Assert.Equal(16.0, ((LoraSettings)m.ParseSettings(null)).Alpha); // LLaMA-Factory's default: 2r with r = 8
         Assert.Equal(8.0, ((LoraSettings)m.ParseSettings(new JsonObject { ["r"] = 4 })).Alpha);
+    }
+
+    /// <summary>
+    /// The forward adds s·(x·Aᵀ)·Bᵀ onto the base output inside one addmm: values and the gradients of x, A and B
+    /// against the composition written out (PEFT's result + lora_B(lora_A(x))·s) through autograd, for a (batch,
+    /// sequence, features) input in float32, and under bfloat16 autocast over a bfloat16 base.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forward_AsOneAddmm_GivesTheWrittenOutCompositionsValuesAndGradients(bool bf16)
+    {
+        manual_seed(13);
+        var baseType = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var linear = new Linear(16, 12, hasBias: true, dtype: baseType);
+        using var lora = new LoraLinear(linear, rank: 4, alpha: 12);   // s = 3: not a power of two
+        using (no_grad())
+            lora.lora_B.weight.normal_(0, 0.5);
+        using var x0 = randn([2, 5, 16]).to_type(baseType);
+        using var upstream = randn([2, 5, 12]);
+
+        using var x = x0.clone().requires_grad_();
+        Tensor y;
+        using (bf16 ? autocast(DeviceType.CPU, ScalarType.BFloat16) : null)
+            y = lora.forward(x);
+        y.@float().mul(upstream).sum().backward();
+
+        // The reference in float32 from the same numbers, the product and the scaling as separate ops.
+        using var scope = NewDisposeScope();
+        var xr = x0.@float().requires_grad_();
+        var a = lora.lora_A.weight.detach().clone().requires_grad_();
+        var b = lora.lora_B.weight.detach().clone().requires_grad_();
+        var expected = nn.functional.linear(xr, linear.weight.@float(), linear.bias!.@float())
+            .add(nn.functional.linear(nn.functional.linear(xr, a), b).mul(3.0));
+        expected.mul(upstream).sum().backward();
+
+        var tolerance = bf16 ? 2e-2 : 1e-5;
+        void Close(Tensor e, Tensor actual, string what)
+        {
+            var scale = Math.Max(1e-3, e.abs().max().ToDouble());
+            var diff = Models.MaxAbsDiff(actual.@float(), e);
+            Assert.True(diff <= tolerance * scale, $"{what}: max |Δ| {diff} against scale {scale}");
+        }
+        Assert.Equal(baseType, y.dtype);
+        Close(expected, y, "output");
+        Close(xr.grad!, x.grad!, "x gradient");
+        Close(a.grad!, lora.lora_A.weight.grad!, "A gradient");
+        Close(b.grad!, lora.lora_B.weight.grad!, "B gradient");
+        y.Dispose();
     }
 
     /// <summary>Over a bf16 base the adapters stay fp32 (as PEFT keeps them), the layer answers in bf16.</summary>

@@ -1,3 +1,4 @@
+using FineTuneAgent.Modeling.Layers;
 using FineTuneAgent.Torch.Modules;
 using static FineTuneAgent.Torch.torch;
 
@@ -141,7 +142,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor update;
         if (lora_magnitude_vector is null)
         {
-            update = lora_B.forward(lora_A.forward(xa)).mul(Scaling);
+            var down = lora_A.forward(xa);
+            if (FusedKernels.Enabled && (is_autocast_enabled(result.device.type) || (result.dtype == down.dtype && down.dtype == lora_B.weight.dtype)))
+            {
+                // result + s·down·Bᵀ as one addmm: the product accumulates onto the base output inside the matmul, where
+                // lora_B, · s and + were a product tensor and two passes over the (tokens × out) output each way.
+                var combined = result.reshape(-1, out_features).addmm(down.reshape(-1, Rank), lora_B.weight.t(), 1, Scaling).view(result.shape);
+                result.Dispose();
+                return combined.MoveToOuterDisposeScope();
+            }
+            update = lora_B.forward(down).mul(Scaling);
         }
         else
         {

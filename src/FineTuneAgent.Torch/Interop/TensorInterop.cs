@@ -208,6 +208,7 @@ internal static unsafe partial class TensorInterop
     [LibraryImport(Lib)] internal static partial int fta_tensor_mm(TensorHandle a, TensorHandle b, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int fta_tensor_bmm(TensorHandle a, TensorHandle b, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int fta_tensor_baddbmm(TensorHandle input, TensorHandle a, TensorHandle b, Scalar beta, Scalar alpha, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial int fta_tensor_addmm(TensorHandle input, TensorHandle a, TensorHandle b, Scalar beta, Scalar alpha, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int fta_tensor_outer(TensorHandle a, TensorHandle b, out IntPtr result);
     [LibraryImport(Lib, StringMarshalling = Utf8)] internal static partial int fta_tensor_einsum(string equation, IntPtr* list, long n, out IntPtr result);
     [LibraryImport(Lib)] internal static partial int fta_linalg_svd(TensorHandle a, int fullMatrices, out IntPtr u, out IntPtr s, out IntPtr vh);

@@ -8,6 +8,7 @@
 // eager ops round, and a contracted a*b+c would not.
 #pragma once
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <cstdint>

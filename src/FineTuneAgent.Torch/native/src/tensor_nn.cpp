@@ -19,6 +19,12 @@ FTA_EXPORT fta_status fta_tensor_baddbmm(fta_tensor input, fta_tensor a, fta_ten
     return guard([&] { *out = wrap(at::baddbmm(T(input), T(a), T(b), S(beta), S(alpha))); });
 }
 
+// beta·input + alpha·(a·b) in one op: the product accumulates onto input inside the matmul (LoRA's update onto the
+// base layer's output) instead of a product tensor, a scaling pass and an addition pass.
+FTA_EXPORT fta_status fta_tensor_addmm(fta_tensor input, fta_tensor a, fta_tensor b, fta_scalar beta, fta_scalar alpha, fta_tensor* out) {
+    return guard([&] { *out = wrap(at::addmm(T(input), T(a), T(b), S(beta), S(alpha))); });
+}
+
 FTA_EXPORT fta_status fta_tensor_outer(fta_tensor a, fta_tensor b, fta_tensor* out) {
     return guard([&] { *out = wrap(at::outer(T(a), T(b))); });
 }
