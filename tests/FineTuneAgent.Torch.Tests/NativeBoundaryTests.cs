@@ -110,7 +110,7 @@ public partial class NativeBoundaryTests
     public void Versions_AreReported()
     {
         Assert.StartsWith("1.", __version__);
-        Assert.Equal(6, BuildFeatures().AbiVersion); // FTA_ABI_VERSION in native/include/fta_torch.h: 4 added the CUDA generator state, 5 the fused kernels and the profiler, 6 the fused attention, the caching CPU allocator and the in-place cross-entropy gradient
+        Assert.Equal(7, BuildFeatures().AbiVersion); // FTA_ABI_VERSION in native/include/fta_torch.h: 4 added the CUDA generator state, 5 the fused kernels and the profiler, 6 the fused attention, the caching CPU allocator and the in-place cross-entropy gradient, 7 the one-pass AdamW flag
         Assert.True(BuildFeatures().Gloo);
         Assert.Equal(Environment.ProcessorCount, get_num_threads());
         Assert.Contains("BLAS", show_config(), StringComparison.OrdinalIgnoreCase);
