@@ -8,8 +8,9 @@ namespace FineTuneAgent.Torch.Modules;
 /// Adam with decoupled weight decay (Loshchilov and Hutter), as torch.optim.AdamW: state
 /// exp_avg and exp_avg_sq in the parameter's dtype, bias-corrected step. Each group's
 /// update runs in one native call; with <c>fused</c> (the default, as torch.optim.AdamW's fused=True) each
-/// contiguous float32 or bfloat16 CPU parameter is updated in one pass that allocates nothing
-/// (native/src/adamw_fused.cpp), rounding as the eager ops; other parameters take the eager ops.
+/// contiguous float32 CPU parameter is updated in one pass that allocates nothing (native/src/adamw_fused.cpp) and
+/// each bfloat16 one by the eager ops 4 Mi elements at a time, both bit for bit the eager ops' result; other
+/// parameters take the eager ops over whole tensors, which allocate two temporaries of the parameter's size.
 /// </summary>
 public sealed class AdamW : Optimizer
 {

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "adamw_fused.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace fta;
@@ -34,22 +35,40 @@ FTA_EXPORT fta_status fta_optim_adamw_step(const fta_tensor* params, const fta_t
                                        static_cast<float>(beta2), static_cast<float>(1.0 - beta2),
                                        static_cast<float>(bias_correction2_sqrt), static_cast<float>(eps),
                                        static_cast<float>(-step_size)};
-            if (fused != 0 && adamw_fused_step(param, T(grads[i]), exp_avg, exp_avg_sq, max_sq, scalars, maximize != 0))
-                continue;
-
-            at::Tensor grad = maximize ? -T(grads[i]) : T(grads[i]);
-            param.mul_(1.0 - lr * weight_decay);
-            exp_avg.lerp_(grad, 1.0 - beta1);
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
-
-            at::Tensor denom;
-            if (amsgrad) {
-                at::maximum_out(*max_sq, *max_sq, exp_avg_sq);
-                denom = (max_sq->sqrt() / bias_correction2_sqrt).add_(eps);
-            } else {
-                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
+            // The eager ops (PyTorch 1.13's single-tensor AdamW) on tensors or on pieces of them.
+            auto eager = [&](at::Tensor p, at::Tensor g, at::Tensor m, at::Tensor v, at::Tensor* mx) {
+                if (maximize) g = -g;
+                p.mul_(1.0 - lr * weight_decay);
+                m.lerp_(g, 1.0 - beta1);
+                v.mul_(beta2).addcmul_(g, g, 1.0 - beta2);
+                at::Tensor denom;
+                if (mx != nullptr) {
+                    at::maximum_out(*mx, *mx, v);
+                    denom = (mx->sqrt() / bias_correction2_sqrt).add_(eps);
+                } else {
+                    denom = (v.sqrt() / bias_correction2_sqrt).add_(eps);
+                }
+                p.addcdiv_(m, denom, -step_size);
+            };
+            const at::Tensor& grad = T(grads[i]);
+            if (fused != 0) {
+                if (adamw_fused_step(param, grad, exp_avg, exp_avg_sq, max_sq, scalars, maximize != 0)) continue;
+                if (adamw_piecewise_applies(param, grad, exp_avg, exp_avg_sq, max_sq)) {
+                    // bfloat16: the eager ops a piece at a time (their temporaries are a piece's size; the result
+                    // is theirs by construction, and as fast: a one-pass bfloat16 loop measured 1.5x slower).
+                    const int64_t total = param.numel();
+                    auto piece = [](const at::Tensor& t, int64_t at, int64_t len) { return t.view({-1}).narrow(0, at, len); };
+                    for (int64_t at = 0; at < total; at += kAdamWPiece) {
+                        int64_t len = std::min(kAdamWPiece, total - at);
+                        at::Tensor mx;
+                        if (max_sq != nullptr) mx = piece(*max_sq, at, len);
+                        eager(piece(param, at, len), piece(grad, at, len), piece(exp_avg, at, len), piece(exp_avg_sq, at, len),
+                              max_sq != nullptr ? &mx : nullptr);
+                    }
+                    continue;
+                }
             }
-            param.addcdiv_(exp_avg, denom, -step_size);
+            eager(param, grad, exp_avg, exp_avg_sq, max_sq);
         }
     });
 }
