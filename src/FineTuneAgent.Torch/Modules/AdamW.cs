@@ -18,7 +18,7 @@ public sealed class AdamW : Optimizer
     private readonly bool _maximize;
     private readonly bool _fused;
 
-    internal AdamW(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize, bool fused = true)
+    internal AdamW(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize, bool fused)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "Invalid learning rate");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), eps, "Invalid epsilon value");

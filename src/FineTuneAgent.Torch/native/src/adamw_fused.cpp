@@ -12,14 +12,13 @@
 //
 // bfloat16 parameters are not done here: a one-pass loop that rounds where the eager ops round (and converts through
 // float buffers to vectorise) measured 1.5x slower than libtorch's own bfloat16 ops, so optim.cpp runs those ops a
-// piece at a time instead, which bounds their temporaries the same way.
+// piece at a time instead, which bounds their temporaries.
 #include "adamw_fused.h"
 
 #include "fused_rows.h"
 
 #include <ATen/Parallel.h>
 
-#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -52,34 +51,20 @@ FTA_CLONES void update_floats(float* __restrict param, const float* __restrict g
 }
 
 template <bool kAmsgrad, bool kMaximize>
-void update_range(float* param, const float* grad, float* avg, float* avg_sq, float* max_sq, int64_t begin, int64_t end,
-                  const fta::AdamWScalars& s) {
-    update_floats<kAmsgrad, kMaximize>(param + begin, grad + begin, avg + begin, avg_sq + begin,
-                                       kAmsgrad ? max_sq + begin : nullptr, end - begin, s);
-}
-
-template <typename T, bool kAmsgrad, bool kMaximize>
 void update(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
             const fta::AdamWScalars& s) {
-    T* p = param.data_ptr<T>();
-    const T* g = grad.data_ptr<T>();
-    T* m = avg.data_ptr<T>();
-    T* v = avg_sq.data_ptr<T>();
-    T* mx = kAmsgrad ? max_sq->data_ptr<T>() : nullptr;
-    at::parallel_for(0, param.numel(), kGrain,
-                     [&](int64_t begin, int64_t end) { update_range<kAmsgrad, kMaximize>(p, g, m, v, mx, begin, end, s); });
+    float* p = param.data_ptr<float>();
+    const float* g = grad.data_ptr<float>();
+    float* m = avg.data_ptr<float>();
+    float* v = avg_sq.data_ptr<float>();
+    float* mx = kAmsgrad ? max_sq->data_ptr<float>() : nullptr;
+    at::parallel_for(0, param.numel(), kGrain, [&](int64_t begin, int64_t end) {
+        update_floats<kAmsgrad, kMaximize>(p + begin, g + begin, m + begin, v + begin, kAmsgrad ? mx + begin : nullptr,
+                                           end - begin, s);
+    });
 }
 
-template <typename T>
-void dispatch(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
-              const fta::AdamWScalars& s, bool maximize) {
-    if (max_sq != nullptr)
-        maximize ? update<T, true, true>(param, grad, avg, avg_sq, max_sq, s) : update<T, true, false>(param, grad, avg, avg_sq, max_sq, s);
-    else
-        maximize ? update<T, false, true>(param, grad, avg, avg_sq, max_sq, s) : update<T, false, false>(param, grad, avg, avg_sq, max_sq, s);
-}
-
-bool fusable(const at::Tensor& t, const at::Tensor& like) {
+bool same_layout(const at::Tensor& t, const at::Tensor& like) {
     return t.defined() && t.device().is_cpu() && t.scalar_type() == like.scalar_type() && t.is_contiguous() &&
            t.numel() == like.numel() && !t.is_sparse();
 }
@@ -88,28 +73,27 @@ bool fusable(const at::Tensor& t, const at::Tensor& like) {
 
 namespace fta {
 
-bool adamw_fused_step(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
-                      const AdamWScalars& s, bool maximize) {
-    auto type = param.scalar_type();
-    if (type != at::kFloat) return false;
-    if (!fusable(param, param) || !fusable(grad, param) || !fusable(avg, param) || !fusable(avg_sq, param)) return false;
-    if (max_sq != nullptr && !fusable(*max_sq, param)) return false;
-    // A gradient sharing the parameter's storage would be read after the parameter's element is written; eager
-    // would read it after the whole decay pass. Not a case training produces; left to the eager ops.
-    if (grad.data_ptr() == param.data_ptr()) return false;
-    dispatch<float>(param, grad, avg, avg_sq, max_sq, s, maximize);
+bool adamw_fusable(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& avg, const at::Tensor& avg_sq,
+                   const at::Tensor* max_sq) {
+    return same_layout(param, param) && same_layout(grad, param) && same_layout(avg, param) && same_layout(avg_sq, param) &&
+           (max_sq == nullptr || same_layout(*max_sq, param)) &&
+           // A gradient sharing the parameter's storage would be read after the parameter's element is written; eager
+           // reads it after the whole decay pass. Not a case training produces; left to the eager ops.
+           grad.data_ptr() != param.data_ptr();
+}
+
+void adamw_one_pass(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
+                    const AdamWScalars& s, bool maximize) {
+    TORCH_CHECK(param.scalar_type() == at::kFloat, "adamw_one_pass: float32 parameters only");
+    if (max_sq != nullptr)
+        maximize ? update<true, true>(param, grad, avg, avg_sq, max_sq, s) : update<true, false>(param, grad, avg, avg_sq, max_sq, s);
+    else
+        maximize ? update<false, true>(param, grad, avg, avg_sq, max_sq, s) : update<false, false>(param, grad, avg, avg_sq, max_sq, s);
     // In-place updates, as the eager ops' would: autograd sees the tensors changed.
     param.unsafeGetTensorImpl()->bump_version();
     avg.unsafeGetTensorImpl()->bump_version();
     avg_sq.unsafeGetTensorImpl()->bump_version();
     if (max_sq != nullptr) max_sq->unsafeGetTensorImpl()->bump_version();
-    return true;
-}
-
-bool adamw_piecewise_applies(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& avg, const at::Tensor& avg_sq,
-                             const at::Tensor* max_sq) {
-    return param.scalar_type() == at::kBFloat16 && fusable(param, param) && fusable(grad, param) && fusable(avg, param) &&
-           fusable(avg_sq, param) && (max_sq == nullptr || fusable(*max_sq, param));
 }
 
 }  // namespace fta

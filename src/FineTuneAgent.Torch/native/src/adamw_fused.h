@@ -15,15 +15,15 @@ struct AdamWScalars {
     float neg_step_size;          // −lr / (1 − β1ᵗ)
 };
 
-// Updates param, avg, avg_sq (and max_sq, for amsgrad, when not null) in place and returns true, or returns false
-// and touches nothing when the tensors are not all contiguous float32 CPU tensors of one size.
-bool adamw_fused_step(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
-                      const AdamWScalars& s, bool maximize);
+// Whether param, grad and the states (max_sq when not null) are contiguous CPU tensors of param's dtype and size,
+// grad not sharing param's storage: what fta_optim_adamw_step's fused paths take (float32: adamw_one_pass; bfloat16:
+// the eager ops kAdamWPiece elements at a time, temporaries of 2 x 8 MiB at most).
+bool adamw_fusable(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& avg, const at::Tensor& avg_sq,
+                   const at::Tensor* max_sq);
 
-// Whether the tensors are contiguous CPU bfloat16 ones of one size, which fta_optim_adamw_step updates with the eager
-// ops kAdamWPiece elements at a time (temporaries of 2 x 8 MiB at most) instead of in one pass.
-bool adamw_piecewise_applies(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& avg, const at::Tensor& avg_sq,
-                             const at::Tensor* max_sq);
+// Updates float32 param, avg, avg_sq (and max_sq, for amsgrad, when not null) that adamw_fusable accepts, in place.
+void adamw_one_pass(at::Tensor& param, const at::Tensor& grad, at::Tensor& avg, at::Tensor& avg_sq, at::Tensor* max_sq,
+                    const AdamWScalars& s, bool maximize);
 
 constexpr int64_t kAdamWPiece = int64_t{1} << 22;
 
