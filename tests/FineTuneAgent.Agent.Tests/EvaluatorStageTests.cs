@@ -106,7 +106,12 @@ public sealed class EvaluatorStageTests : IDisposable
         var stage = _system.ActorOf(EvaluatorStage.Props(s_plugins.Value));
         var refused = new TaskCompletionSource<Task<object>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancelled = 0;
-        var (answer, _) = await Run(stage, new StartEvaluation(Request), p =>
+        // Work long enough that the cancel, which travels through two mailboxes, always lands inside it: 400 rows one
+        // at a time (three rows could be done before the cancel arrived, once the tiny model loaded quickly).
+        var many = Path.Combine(_dir, "many.jsonl");
+        File.WriteAllLines(many, Enumerable.Range(0, 400).Select(i => $$"""{"instruction": "Count to {{i}}.", "output": "{{i}}"}"""));
+        var request = Request with { DataFile = many, BatchSize = 1, MaxNewTokens = 16 };
+        var (answer, _) = await Run(stage, new StartEvaluation(request), p =>
         {
             // Once work has begun: a second request is refused, then the first is cancelled. Both are handled while
             // the evaluation runs, so the stage's mailbox is not the thread doing the work. The first progress
@@ -114,7 +119,7 @@ public sealed class EvaluatorStageTests : IDisposable
             // batch and prompt after that, so the cancel always lands inside the work.
             if (Interlocked.Exchange(ref cancelled, 1) == 0)
             {
-                refused.TrySetResult(stage.Ask<object>(new StartEvaluation(Request), Patience));
+                refused.TrySetResult(stage.Ask<object>(new StartEvaluation(request), Patience));
                 stage.Tell(CancelEvaluation.Instance);
             }
         });
